@@ -1,0 +1,71 @@
+"""Shared fixtures: a fresh database per test, helpers to write and ingest small files."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = ROOT.parent / "shared"
+TRACES = SHARED / "data" / "traces"
+
+
+@pytest.fixture
+def con(tmp_path):
+    from workbench import store
+
+    c = store.connect(tmp_path / "test.duckdb")
+    yield c
+    c.close()
+
+
+@pytest.fixture
+def write_jsonl(tmp_path):
+    """write_jsonl(records, name) -> Path; records may be dicts or raw strings; .gz names are gzipped."""
+
+    def write(records, name="records.jsonl") -> Path:
+        path = tmp_path / name
+        text = "".join((r if isinstance(r, str) else json.dumps(r)) + "\n" for r in records)
+        if name.endswith(".gz"):
+            with gzip.open(path, "wt") as fh:
+                fh.write(text)
+        else:
+            path.write_text(text)
+        return path
+
+    return write
+
+
+@pytest.fixture
+def ingest(con):
+    """ingest(path, fmt=None, set=None, map=None) -> IngestResult, into the test database."""
+    from workbench.ingest.adapters.base import Options
+    from workbench.ingest.pipeline import ingest_file
+
+    def run(path, fmt=None, set=None, map=None):
+        return ingest_file(con, path, fmt, Options(set=set or {}, map=map or {}))
+
+    return run
+
+
+def rows(con, sql: str) -> list[dict]:
+    """Query results as a list of dicts (column name -> value)."""
+    cur = con.execute(sql)
+    names = [d[0] for d in cur.description]
+    return [dict(zip(names, r)) for r in cur.fetchall()]
+
+
+def only_call(con) -> dict:
+    got = rows(con, "SELECT * FROM calls")
+    assert len(got) == 1, got
+    return got[0]
+
+
+def needs_traces():
+    return pytest.mark.skipif(not TRACES.is_dir(), reason="../shared/data/traces is not present")

@@ -1,0 +1,312 @@
+"""One file in: frame, map, validate, quarantine, dedupe, insert — atomically.
+
+Everything here is set-based SQL; Python only decides which SQL to run. The heavy work
+(reading and mapping the file) lands in TEMP tables outside any transaction, so the user's
+database is touched only by a short transaction of INSERT ... SELECT statements: a crash or
+Ctrl-C before COMMIT leaves it exactly as it was.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+import time
+from concurrent.futures import Future
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+import duckdb
+
+from .. import __version__
+from ..errors import WorkbenchError
+from . import readers
+from .adapters import all_adapters, by_name
+from .adapters.base import ADAPTER_COLUMNS, Adapter, Options, sql_for, sql_str
+
+# Text columns a user may set for every record of a file (`--set model=gpt-4o`).
+SETTABLE = ("provider", "model", "service_tier", "feature", "environment", "prompt_version", "user_id", "session_id")
+
+_TOKENS = {  # adapter column -> words used in quarantine reasons
+    "input_raw": "input tokens",
+    "cache_read_raw": "cache-read tokens",
+    "cache_write_raw": "cache-write tokens",
+    "cache_write_1h_raw": "1-hour cache-write tokens",
+    "output_raw": "output tokens",
+    "reasoning_raw": "reasoning tokens",
+}
+
+
+@dataclass
+class IngestResult:
+    path: str
+    format: str
+    sha256: str
+    rows_read: int = 0
+    rows_accepted: int = 0
+    rows_duplicate: int = 0
+    rows_quarantined: int = 0
+    reasons: dict[str, int] = field(default_factory=dict)
+    ingest_id: int | None = None
+    seconds: float = 0.0
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+# Test hook: called inside the transaction, just before COMMIT (simulates a crash there).
+_before_commit = None
+
+
+def _sha256_async(path: Path) -> Future:
+    """Hash the file on a thread while DuckDB reads it (both release the GIL)."""
+    fut: Future = Future()
+
+    def run() -> None:
+        try:
+            h = hashlib.sha256()
+            with open(path, "rb") as fh:
+                for chunk in iter(lambda: fh.read(1 << 22), b""):
+                    h.update(chunk)
+            fut.set_result(h.hexdigest())
+        except BaseException as exc:  # noqa: BLE001 - handed to the caller
+            fut.set_exception(exc)
+
+    threading.Thread(target=run, daemon=True).start()
+    return fut
+
+
+def format_names() -> list[str]:
+    return [a.name for a in all_adapters()]
+
+
+def choose_adapter(con: duckdb.DuckDBPyConnection, path: Path, kind: str, fmt: str | None) -> Adapter:
+    if fmt:
+        adapter = by_name(fmt)
+        if adapter is None:
+            raise WorkbenchError(f"unknown --format {fmt!r}; choose one of: {', '.join(format_names())}")
+        return adapter
+    samples = readers.sample_records(con, path, kind)
+    if samples:
+        for adapter in all_adapters():
+            if adapter.framing not in ("any", "json" if kind.startswith("json") else kind):
+                continue
+            if any(_safe_sniff(adapter, s) for s in samples[:3]):
+                return adapter
+    raise WorkbenchError(
+        f"cannot tell the format of {path} ({kind.replace('_', ' ')}); pass --format with one of: "
+        f"{', '.join(format_names())} (see `workbench formats`)"
+    )
+
+
+def _safe_sniff(adapter: Adapter, sample: dict) -> bool:
+    try:
+        return bool(adapter.sniff(sample))
+    except Exception:  # noqa: BLE001 - a sniffer that trips on odd input just says no
+        return False
+
+
+def _check_options(adapter: Adapter, options: Options) -> None:
+    allowed = set(SETTABLE) | set(getattr(adapter, "set_keys", ()))
+    unknown = sorted(set(options.set) - allowed)
+    if unknown:
+        raise WorkbenchError(f"--set {unknown[0]}=... is not a settable field; use one of: {', '.join(sorted(allowed))}")
+    missing = [k for k in adapter.requires if not options.set.get(k)]
+    if missing:
+        example = " ".join(f"--set {k}=..." for k in missing)
+        raise WorkbenchError(f"format {adapter.name} needs {example}. {adapter.hint}".strip())
+
+
+def _staging_sql(adapter: Adapter, options: Options) -> str:
+    inner = sql_for(adapter, options)
+    # Fill the columns the adapter leaves out; apply --set overrides.
+    cols = []
+    for name, typ in ADAPTER_COLUMNS.items():
+        if name in options.set and name in SETTABLE:
+            cols.append(f"{sql_str(options.set[name])}::{typ} AS {name}")
+        else:
+            cols.append(name)
+    numeric = ",\n        ".join(f"TRY_CAST({c} AS DOUBLE) AS {c[:-4]}_n" for c in _TOKENS)
+    checks = []
+    for c, words in _TOKENS.items():
+        n = f"{c[:-4]}_n"
+        checks.append(f"WHEN {c} IS NOT NULL AND {n} IS NULL THEN 'non-numeric {words}: ' || left({c}, 40)")
+        checks.append(f"WHEN {n} < 0 THEN 'negative {words}: ' || {c}")
+        checks.append(f"WHEN {n} <> floor({n}) THEN 'fractional {words}: ' || {c}")
+    checks_sql = "\n            ".join(checks)
+    input_total = (
+        "input_n" if adapter.input_includes_cache
+        else "input_n + coalesce(cache_read_n, 0) + coalesce(cache_write_n, 0)"
+    )
+    output_total = "output_n" if adapter.output_includes_reasoning else "output_n + coalesce(reasoning_n, 0)"
+    return f"""
+    WITH adapted AS ({inner}),
+    a AS (SELECT line, raw, {", ".join(cols)} FROM adapted),
+    n AS (
+        SELECT *, {numeric},
+            CASE WHEN lower(coalesce(status, 'ok')) IN ('ok', 'success', 'succeeded') THEN 'ok' ELSE 'error' END AS st
+        FROM a
+    ),
+    t AS (
+        SELECT *,
+            CAST(coalesce({input_total}, 0) AS BIGINT) AS input_tokens,
+            CAST(coalesce(cache_read_n, 0) AS BIGINT) AS cache_read_tokens,
+            CAST(coalesce(cache_write_n, cache_write_1h_n, 0) AS BIGINT) AS cache_write_tokens,
+            CAST(coalesce(cache_write_1h_n, 0) AS BIGINT) AS cache_write_1h_tokens,
+            CAST(coalesce({output_total}, 0) AS BIGINT) AS output_tokens,
+            CAST(coalesce(reasoning_n, 0) AS BIGINT) AS reasoning_tokens
+        FROM n
+    ),
+    v AS (
+        SELECT *, CASE
+            WHEN skip_reason IS NOT NULL THEN skip_reason
+            {checks_sql}
+            WHEN st = 'ok' AND (input_n IS NULL OR output_n IS NULL)
+                THEN 'missing token counts (a successful call needs input and output tokens)'
+            WHEN ts_raw IS NOT NULL AND ts IS NULL THEN 'unparseable timestamp: ' || left(ts_raw, 60)
+            WHEN year(ts) NOT BETWEEN 2000 AND 2100
+                THEN 'implausible timestamp ' || CAST(ts AS VARCHAR) || ' (check its unit: seconds, ms or ns?)'
+            WHEN st = 'ok' AND model IS NULL THEN 'missing model (pass --set model=NAME if the source names none)'
+            WHEN cache_read_tokens + cache_write_tokens > input_tokens
+                THEN 'cache tokens (' || (cache_read_tokens + cache_write_tokens) || ') exceed input tokens ('
+                     || input_tokens || '): the source does not follow its documented convention'
+            WHEN cache_write_1h_tokens > cache_write_tokens THEN '1-hour cache writes exceed all cache writes'
+            WHEN reasoning_tokens > output_tokens
+                THEN 'reasoning tokens (' || reasoning_tokens || ') exceed output tokens (' || output_tokens || ')'
+            WHEN latency_ms < 0 OR ttft_ms < 0 THEN 'negative latency'
+        END AS reason
+        FROM t
+    )
+    SELECT line, CASE WHEN reason IS NOT NULL THEN raw END AS raw, reason,
+        coalesce(call_id, md5(raw)) AS call_id, ts,
+        lower(provider) AS provider, model,
+        CASE WHEN service_tier IS NULL OR lower(service_tier) IN ('auto', 'standard', 'default', 'on_demand')
+             THEN 'default' ELSE lower(service_tier) END AS service_tier,
+        input_tokens, cache_read_tokens, cache_write_tokens, cache_write_1h_tokens, output_tokens, reasoning_tokens,
+        latency_ms, ttft_ms, st AS status,
+        CASE WHEN st = 'error' THEN coalesce(error_type, 'other') END AS error_type, finish_reason,
+        session_id, trace_id, user_id, feature, prompt_version, environment, logged_cost_usd,
+        nullif(json_merge_patch('{{}}', attributes), '{{}}') AS attributes  -- drops null-valued keys
+    FROM v
+    """
+
+
+def _adapter_columns_sql(adapter: Adapter, options: Options, con: duckdb.DuckDBPyConnection) -> Adapter:
+    """Wrap the adapter SELECT so that every ADAPTER_COLUMNS column exists (NULL when absent)."""
+    inner = sql_for(adapter, options)
+    have = {r[0] for r in con.execute(f"DESCRIBE ({inner})").fetchall()}
+    for required in ("line", "raw"):
+        if required not in have:
+            raise RuntimeError(f"adapter {adapter.name} does not output `{required}`")
+    extra = [f"NULL::{typ} AS {name}" for name, typ in ADAPTER_COLUMNS.items() if name not in have]
+    wrapped = f"SELECT *{', ' if extra else ''}{', '.join(extra)} FROM ({inner})"
+    return Adapter(**{**adapter.__dict__, "select": wrapped})
+
+
+def ingest_file(
+    con: duckdb.DuckDBPyConnection,
+    path: str | Path,
+    fmt: str | None = None,
+    options: Options | None = None,
+) -> IngestResult:
+    """Ingest one file; return its reconciliation. Raises WorkbenchError on unusable input."""
+    options = options or Options()
+    path = Path(path)
+    if not path.is_file():
+        raise WorkbenchError(f"{path}: no such file")
+    started = datetime.now(timezone.utc)
+    t0 = time.perf_counter()
+    digest = _sha256_async(path)
+    kind = readers.detect_framing(path)
+    readers.create_records_view(con, path, kind)
+    adapter = choose_adapter(con, path, kind, fmt)
+    _check_options(adapter, options)
+    con.execute("CREATE OR REPLACE TEMP VIEW records AS SELECT line, raw, j FROM framed WHERE j IS NOT NULL")
+    if kind == "jsonl":
+        con.execute(
+            "INSERT INTO framing_rejects SELECT line, raw, CASE WHEN json_valid(raw) THEN 'not a JSON object' "
+            "ELSE 'malformed JSON' END FROM framed WHERE j IS NULL"
+        )
+    wrapped = _adapter_columns_sql(adapter, options, con)
+    try:
+        con.execute(f"CREATE OR REPLACE TEMP TABLE staged AS {_staging_sql(wrapped, options)}")
+    except duckdb.Error as exc:
+        raise WorkbenchError(
+            f"{path} could not be read as {adapter.name}: {str(exc).splitlines()[0]}. "
+            "If the format was guessed wrong, pass --format."
+        ) from None
+    sha = digest.result()
+    src = str(path.resolve())
+    fmt_name = adapter.source_format
+    # New quarantine rows vs. rows this same file already put there (a re-ingest).
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE q_new AS
+        WITH q AS (
+            SELECT line, raw, reason FROM staged WHERE reason IS NOT NULL
+            UNION ALL SELECT line, raw, reason FROM framing_rejects
+        )
+        SELECT q.* FROM q ANTI JOIN (SELECT line, raw FROM quarantine WHERE file_sha256 = {sql_str(sha)}) o
+            ON q.line = o.line AND q.raw IS NOT DISTINCT FROM o.raw
+        """
+    )
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE fresh AS
+        SELECT s.* FROM (SELECT * FROM staged WHERE reason IS NULL
+                         QUALIFY row_number() OVER (PARTITION BY call_id ORDER BY line) = 1) s
+        ANTI JOIN (SELECT call_id FROM calls WHERE source_format = {sql_str(fmt_name)}) c USING (call_id)
+        """
+    )
+    staged_n, staged_q = con.execute("SELECT count(*), count(reason) FROM staged").fetchone()
+    (rejects_n,) = con.execute("SELECT count(*) FROM framing_rejects").fetchone()
+    (q_new,) = con.execute("SELECT count(*) FROM q_new").fetchone()
+    (fresh_n,) = con.execute("SELECT count(*) FROM fresh").fetchone()
+    reasons = dict(
+        con.execute(
+            "SELECT regexp_replace(reason, ':.*', '') AS r, count(*) FROM q_new GROUP BY r ORDER BY 2 DESC"
+        ).fetchall()
+    )
+    result = IngestResult(
+        path=src, format=adapter.name, sha256=sha,
+        rows_read=staged_n + rejects_n, rows_accepted=fresh_n, rows_quarantined=q_new, reasons=reasons,
+    )
+    result.rows_duplicate = result.rows_read - result.rows_accepted - result.rows_quarantined
+    opts = json.dumps({"set": options.set, "map": options.map, "framing": kind})
+    con.execute("BEGIN TRANSACTION")
+    try:
+        (ingest_id,) = con.execute("SELECT nextval('ingest_id_seq')").fetchone()
+        con.execute(
+            f"""
+            INSERT INTO quarantine (ingest_id, source_file, file_sha256, line, format, reason, raw)
+            SELECT ?, ?, ?, line, ?, reason, raw FROM q_new
+            """,
+            [ingest_id, src, sha, adapter.name],
+        )
+        con.execute(
+            """
+            INSERT INTO calls BY NAME
+            SELECT * EXCLUDE (line, raw, reason), ? AS source_format, ? AS source_file, ? AS ingest_id FROM fresh
+            """,
+            [fmt_name, src, ingest_id],
+        )
+        con.execute(
+            """
+            INSERT INTO ingests VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, now(), ?)
+            """,
+            [ingest_id, src, sha, path.stat().st_size, adapter.name, opts, result.rows_read, result.rows_accepted,
+             result.rows_duplicate, result.rows_quarantined, started, __version__],
+        )
+        if _before_commit is not None:
+            _before_commit()
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    finally:
+        for t in ("staged", "q_new", "fresh", "framing_rejects", "json_docs", "csv_rows"):
+            con.execute(f"DROP TABLE IF EXISTS {t}")
+    result.ingest_id = ingest_id
+    result.seconds = time.perf_counter() - t0
+    return result

@@ -1,0 +1,99 @@
+"""The DuckDB store: one file, numbered append-only migrations, session macros.
+
+The schema is part of the product (users query it directly), so it changes only by adding
+a new numbered file to `workbench/migrations/`.
+"""
+
+from __future__ import annotations
+
+import os
+from importlib import resources
+from pathlib import Path
+
+import duckdb
+
+from .errors import WorkbenchError
+
+DEFAULT_DB = "workbench.duckdb"
+
+# Session macros used by the ingest adapters; TEMP so they never land in the user's file.
+_MACROS = r"""
+CREATE OR REPLACE TEMP MACRO wb_ts_epoch(x, per_second) AS
+    CASE WHEN TRY_CAST(x AS DOUBLE) IS NULL THEN NULL
+         ELSE to_timestamp(TRY_CAST(x AS DOUBLE) / per_second) END;
+CREATE OR REPLACE TEMP MACRO wb_ts_iso(x) AS TRY_CAST(x AS TIMESTAMPTZ);
+-- JSON values that arrive as a JSON-encoded string (CSV exports) become JSON again.
+CREATE OR REPLACE TEMP MACRO wb_obj(x) AS
+    CASE WHEN json_type(x) = 'VARCHAR' AND json_valid(x ->> '$') THEN json(x ->> '$') ELSE x END;
+CREATE OR REPLACE TEMP MACRO wb_nonempty(x) AS nullif(trim(CAST(x AS VARCHAR)), '');
+-- Normalized error class from an HTTP status, provider error code or exception name.
+CREATE OR REPLACE TEMP MACRO wb_error_class(code, message) AS (
+    WITH t AS (SELECT lower(coalesce(CAST(code AS VARCHAR), '') || ' ' || coalesce(CAST(message AS VARCHAR), '')) AS s)
+    SELECT CASE
+        WHEN s SIMILAR TO '.*(429|rate.?limit|ratelimit|too many requests|quota|overloaded|529).*' THEN 'rate_limit'
+        WHEN s SIMILAR TO '.*(408|504|timeout|timed out|deadline).*' THEN 'timeout'
+        WHEN s SIMILAR TO '.*(content.?filter|content_policy|safety|refus).*' THEN 'content_filter'
+        WHEN s SIMILAR TO '.*(context.?length|context_window|too long|maximum context).*' THEN 'context_length'
+        WHEN s SIMILAR TO '.*(401|403|auth|permission|forbidden|api.?key).*' THEN 'auth'
+        WHEN s SIMILAR TO '.*(404|not.?found).*' THEN 'not_found'
+        WHEN s SIMILAR TO '.*(400|422|invalid|bad.?request|validation).*' THEN 'invalid_request'
+        WHEN s SIMILAR TO '.*(5[0-9][0-9]|server|internal|unavailable|api.?error|connection).*' THEN 'server'
+        WHEN trim(s) = '' THEN NULL
+        ELSE 'other' END
+    FROM t);
+"""
+
+
+def resolve_db_path(db: str | os.PathLike | None) -> Path:
+    """`--db`, else `WORKBENCH_DB`, else `workbench.duckdb` in the working directory."""
+    return Path(db or os.environ.get("WORKBENCH_DB") or DEFAULT_DB)
+
+
+def migrations() -> list[tuple[int, str, str]]:
+    """(number, name, sql) for every bundled migration, in order."""
+    found = []
+    for entry in resources.files("workbench.migrations").iterdir():
+        name = entry.name
+        if name.endswith(".sql") and name[:4].isdigit():
+            found.append((int(name[:4]), name, entry.read_text()))
+    return sorted(found)
+
+
+def migrate(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Apply the migrations this file has not seen yet; return their names."""
+    con.execute(
+        "CREATE TABLE IF NOT EXISTS schema_migrations "
+        "(version INTEGER PRIMARY KEY, name VARCHAR, applied_at TIMESTAMPTZ DEFAULT now())"
+    )
+    done = {v for (v,) in con.execute("SELECT version FROM schema_migrations").fetchall()}
+    applied = []
+    for version, name, sql in migrations():
+        if version in done:
+            continue
+        con.execute("BEGIN TRANSACTION")
+        try:
+            con.execute(sql)
+            con.execute("INSERT INTO schema_migrations (version, name) VALUES (?, ?)", [version, name])
+            con.execute("COMMIT")
+        except Exception:
+            con.execute("ROLLBACK")
+            raise
+        applied.append(name)
+    return applied
+
+
+def connect(db: str | os.PathLike | None = None, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    """Open (creating and migrating if needed) the workbench database."""
+    path = resolve_db_path(db)
+    if read_only and not path.exists():
+        raise WorkbenchError(f"no database at {path}: run `workbench ingest PATH --db {path}` first")
+    try:
+        con = duckdb.connect(str(path), read_only=read_only)
+    except duckdb.IOException as exc:
+        raise WorkbenchError(f"cannot open database {path}: {exc}") from None
+    con.execute("SET TimeZone = 'UTC'")
+    con.execute("SET enable_progress_bar = false")  # ours goes to stderr; DuckDB's would pollute stdout
+    if not read_only:
+        migrate(con)
+    con.execute(_MACROS)
+    return con
