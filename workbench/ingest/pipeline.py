@@ -108,7 +108,7 @@ def _safe_sniff(adapter: Adapter, sample: dict) -> bool:
 
 
 def _check_options(adapter: Adapter, options: Options) -> None:
-    allowed = set(SETTABLE) | set(getattr(adapter, "set_keys", ()))
+    allowed = set(SETTABLE) | set(adapter.set_keys)
     unknown = sorted(set(options.set) - allowed)
     if unknown:
         raise WorkbenchError(f"--set {unknown[0]}=... is not a settable field; use one of: {', '.join(sorted(allowed))}")

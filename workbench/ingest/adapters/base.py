@@ -78,6 +78,8 @@ class Adapter:
     framing: str = "json"
     # `--set` keys the user must give (traces that name no model).
     requires: tuple[str, ...] = ()
+    # Extra `--set` keys this adapter understands beyond the settable columns (e.g. a time origin).
+    set_keys: tuple[str, ...] = ()
     # Extra hint printed when a required --set key is missing.
     hint: str = ""
 

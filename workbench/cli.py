@@ -1,0 +1,189 @@
+"""Command line: a thin shell over the library.
+
+Parse arguments, call the library, print a table for people or one JSON document (`--json`)
+for machines. Imports stay inside the commands so `workbench --help` answers instantly.
+Exit codes: 0 ok, 1 a gate or check failed, 2 usage or input error.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import click
+
+from . import __version__
+from .errors import WorkbenchError
+
+DB_HELP = "DuckDB file (default: $WORKBENCH_DB or ./workbench.duckdb)."
+
+
+def _pairs(values: tuple[str, ...], flag: str) -> dict[str, str]:
+    out = {}
+    for item in values:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise click.BadParameter(f"expected KEY=VALUE, got {item!r}", param_hint=flag)
+        out[key.strip()] = value.strip()
+    return out
+
+
+def _emit_json(doc) -> None:
+    click.echo(json.dumps(doc, indent=2, default=str))
+
+
+def _table(rows: list[dict], title: str | None = None, columns: list[str] | None = None) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    columns = columns or (list(rows[0]) if rows else [])
+    table = Table(title=title, title_justify="left", show_lines=False)
+    for c in columns:
+        numeric = bool(rows) and isinstance(rows[0].get(c), (int, float))
+        table.add_column(c, justify="right" if numeric else "left")
+    for r in rows:
+        table.add_row(*(_fmt(r.get(c)) for c in columns))
+    # Off a terminal rich assumes 80 columns and would squeeze the table: give it room instead.
+    Console(width=None if sys.stdout.isatty() else 200).print(table)
+
+
+def _fmt(v) -> str:
+    if v is None:
+        return "–"
+    if isinstance(v, bool):
+        return "yes" if v else "no"
+    if isinstance(v, int):
+        return f"{v:,}"
+    if isinstance(v, float):
+        return f"{v:,.4f}" if abs(v) < 1 else f"{v:,.1f}"
+    return str(v)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, prog_name="workbench")
+def cli() -> None:
+    """Readiness assessment and cost modelling for generative-AI pilots.
+
+    \b
+    Typical flow:
+      workbench ingest logs/ --db pilot.duckdb
+      workbench summary --db pilot.duckdb --by feature
+    """
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, required=True)
+@click.option("--db", help=DB_HELP)
+@click.option("--format", "fmt", help="Skip sniffing and read every file as this format (see `workbench formats`).")
+@click.option("--set", "set_", multiple=True, metavar="KEY=VALUE",
+              help="Set a field on every record, e.g. --set model=gpt-4o --set provider=azure.")
+@click.option("--map", "map_", multiple=True, metavar="FIELD=COLUMN",
+              help="Generic CSV/JSONL/Parquet: canonical field from a source column, e.g. --map input_tokens=prompt_tok.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON document on stdout.")
+@click.option("--progress/--no-progress", default=None, help="Progress bar on stderr (default: large inputs on a terminal).")
+def ingest(paths, db, fmt, set_, map_, as_json, progress) -> None:
+    """Ingest log files, directories or globs (plain or .gz) into the database.
+
+    Each file is atomic, duplicates (re-ingests, overlapping exports) are skipped, and rows
+    that cannot be used go to the `quarantine` table with the reason:
+    read = accepted + duplicates + quarantined, per file.
+    """
+    from . import store
+    from .ingest import Options, ingest_paths
+
+    options = Options(set=_pairs(set_, "--set"), map=_pairs(map_, "--map"))
+    con = store.connect(db)
+    report = ingest_paths(con, paths, fmt, options, progress)
+    if as_json:
+        _emit_json(report.as_dict())
+    else:
+        rows = [
+            {"file": r.path, "format": r.format, "read": r.rows_read, "accepted": r.rows_accepted,
+             "duplicates": r.rows_duplicate, "quarantined": r.rows_quarantined}
+            for r in report.results
+        ]
+        if rows:
+            _table(rows, title="Ingested")
+        for r in report.results:
+            for reason, n in r.reasons.items():
+                click.echo(f"  quarantined {n:,} from {r.path.rsplit('/', 1)[-1]}: {reason}")
+        if report.results:
+            t = report.totals()
+            click.echo(
+                f"total: read {t['rows_read']:,} = accepted {t['rows_accepted']:,} + duplicates "
+                f"{t['rows_duplicate']:,} + quarantined {t['rows_quarantined']:,}"
+            )
+    for path, message in report.errors:
+        click.echo(f"error: {path}: {message}" if not message.startswith(path) else f"error: {message}", err=True)
+    if report.errors:
+        sys.exit(2)
+
+
+@cli.command()
+@click.option("--db", help=DB_HELP)
+@click.option("--by", type=click.Choice(["model", "feature", "day", "provider", "prompt_version"]), default="model",
+              show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON document on stdout.")
+def summary(db, by, as_json) -> None:
+    """Calls, token buckets, error rate and latency p50/p95/p99 per model, feature or day."""
+    from . import store
+    from .summary import overview, summary as summarize
+
+    con = store.connect(db, read_only=True)
+    rel = summarize(con, by)
+    cols = rel.columns
+    rows = [dict(zip(cols, r)) for r in rel.fetchall()]
+    head = overview(con)
+    if as_json:
+        _emit_json({"by": by, "overview": head, "rows": rows})
+        return
+    window = f"{head['first_call'] or '?'} .. {head['last_call'] or '?'}"
+    click.echo(
+        f"{head['calls']:,} calls ({head['errors']:,} errors) from {head['files_ingested']} file(s), {window}; "
+        f"{head['rows_quarantined']:,} rows in quarantine, {head['rows_duplicate']:,} duplicates skipped"
+    )
+    if not rows:
+        click.echo("no calls yet: run `workbench ingest PATH` first")
+        return
+    short = {"input_tokens": "input", "cache_read_tokens": "cache read", "cache_write_tokens": "cache write",
+             "output_tokens": "output", "reasoning_tokens": "reasoning", "error_rate": "error rate",
+             "latency_p50_ms": "p50 ms", "latency_p95_ms": "p95 ms", "latency_p99_ms": "p99 ms"}
+    _table([{short.get(k, k): v for k, v in r.items()} for r in rows], title=f"Calls by {by}")
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True)
+def formats(as_json) -> None:
+    """List the log formats `ingest --format` accepts."""
+    from .ingest.adapters import all_adapters
+
+    rows = [{"format": a.name, "reads": a.description,
+             "needs": " ".join(f"--set {k}=..." for k in a.requires)} for a in all_adapters()]
+    if as_json:
+        _emit_json(rows)
+    else:
+        _table(rows, title="Formats (detected automatically; override with --format)")
+
+
+def main(argv: list[str] | None = None) -> None:
+    try:
+        cli.main(args=argv, prog_name="workbench", standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("interrupted: the file in progress was rolled back", err=True)
+        sys.exit(130)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(2)
+    except WorkbenchError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        click.echo("interrupted: the file in progress was rolled back", err=True)
+        sys.exit(130)
+    except SystemExit:
+        raise
+    sys.exit(0)
+
+
+if __name__ == "__main__":
+    main()

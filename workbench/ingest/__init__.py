@@ -1,0 +1,144 @@
+"""Ingest pilot LLM call logs: many paths in, one canonical `calls` table out.
+
+`ingest_paths` expands paths (files, directories, globs), ingests each file atomically and
+keeps going when one file is unusable, so a batch of exports is never half-lost to one bad file.
+"""
+
+from __future__ import annotations
+
+import glob
+import sys
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterable
+
+import duckdb
+
+from ..errors import WorkbenchError
+from .adapters.base import Options
+from .pipeline import IngestResult, format_names, ingest_file
+
+__all__ = ["IngestReport", "Options", "expand_paths", "format_names", "ingest_file", "ingest_paths"]
+
+# Extensions picked up when a directory is given.
+DATA_SUFFIXES = (".jsonl", ".ndjson", ".json", ".csv", ".tsv", ".parquet", ".pq")
+# Show a progress bar when this much data is ingested (bytes).
+PROGRESS_THRESHOLD = 32 * 2**20
+
+
+@dataclass
+class IngestReport:
+    results: list[IngestResult] = field(default_factory=list)
+    errors: list[tuple[str, str]] = field(default_factory=list)  # (path, message)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    def totals(self) -> dict[str, int]:
+        keys = ("rows_read", "rows_accepted", "rows_duplicate", "rows_quarantined")
+        return {k: sum(getattr(r, k) for r in self.results) for k in keys}
+
+    def as_dict(self) -> dict:
+        return {
+            "files": [r.as_dict() for r in self.results],
+            "errors": [{"path": p, "error": e} for p, e in self.errors],
+            "totals": self.totals(),
+        }
+
+
+def _is_data_file(p: Path) -> bool:
+    name = p.name.lower().removesuffix(".gz")
+    return p.is_file() and not p.name.startswith(".") and name.endswith(DATA_SUFFIXES)
+
+
+def expand_paths(paths: Iterable[str | Path]) -> tuple[list[Path], list[tuple[str, str]]]:
+    """Files to ingest (sorted, each once) and the paths that matched nothing."""
+    files: list[Path] = []
+    missing: list[tuple[str, str]] = []
+    for raw in paths:
+        p = Path(raw)
+        if p.is_dir():
+            found = sorted(f for f in p.rglob("*") if _is_data_file(f))
+            if not found:
+                missing.append((str(raw), f"no log files ({', '.join(DATA_SUFFIXES)}, optionally .gz) in this directory"))
+            files.extend(found)
+        elif p.is_file():
+            files.append(p)
+        elif glob.has_magic(str(raw)):
+            found = sorted(Path(f) for f in glob.glob(str(raw), recursive=True) if Path(f).is_file())
+            if not found:
+                missing.append((str(raw), "the pattern matched no file"))
+            files.extend(found)
+        else:
+            missing.append((str(raw), "no such file or directory"))
+    seen: set[Path] = set()
+    unique = [f for f in files if not (f.resolve() in seen or seen.add(f.resolve()))]
+    return unique, missing
+
+
+def ingest_paths(
+    con: duckdb.DuckDBPyConnection,
+    paths: Iterable[str | Path],
+    fmt: str | None = None,
+    options: Options | None = None,
+    progress: bool | None = None,
+) -> IngestReport:
+    """Ingest every file under `paths`; one file's failure is recorded and the rest go on.
+
+    progress: True/False forces the stderr progress bar; None shows it for large inputs on a terminal.
+    """
+    files, missing = expand_paths(paths)
+    report = IngestReport(errors=list(missing))
+    total = sum(f.stat().st_size for f in files)
+    show = progress if progress is not None else (total >= PROGRESS_THRESHOLD and sys.stderr.isatty())
+    bar = None
+    if show:
+        from tqdm import tqdm
+
+        bar = tqdm(total=total, unit="B", unit_scale=True, desc="ingest", file=sys.stderr, leave=False)
+    done = 0
+    for f in files:
+        size = f.stat().st_size
+        try:
+            if bar is None:
+                report.results.append(ingest_file(con, f, fmt, options))
+            else:
+                bar.set_postfix_str(f.name, refresh=False)
+                report.results.append(_with_progress(con, f, fmt, options, bar, done, size))
+        except WorkbenchError as exc:
+            report.errors.append((str(f), str(exc)))
+        done += size
+        if bar is not None:
+            bar.n = done
+            bar.refresh()
+    if bar is not None:
+        bar.close()
+    return report
+
+
+def _with_progress(con, path, fmt, options, bar, done: int, size: int) -> IngestResult:
+    """Run one file's ingest on a worker thread; meanwhile show DuckDB's query progress."""
+    box: dict = {}
+
+    def work() -> None:
+        try:
+            box["result"] = ingest_file(con, path, fmt, options)
+        except BaseException as exc:  # noqa: BLE001 - re-raised on the caller's thread
+            box["error"] = exc
+
+    worker = threading.Thread(target=work, daemon=True)
+    worker.start()
+    while worker.is_alive():
+        worker.join(timeout=0.25)
+        try:
+            pct = con.query_progress()
+        except duckdb.Error:
+            pct = -1
+        if pct and pct > 0:
+            bar.n = done + int(size * min(pct, 100) / 100)
+            bar.refresh()
+    if "error" in box:
+        raise box["error"]
+    return box["result"]
