@@ -65,10 +65,14 @@ def detect_framing(path: Path) -> str:
         return "json_array"
     first_line = stripped.split("\n", 1)[0].strip()
     try:
-        json.loads(first_line)
-        return "jsonl"
+        first = json.loads(first_line)
     except ValueError:
         pass
+    else:
+        # API pages saved one per line ({"data": [...]}) hold their records inside the envelope.
+        if isinstance(first, dict) and any(isinstance(first.get(k), list) for k in ENVELOPE_KEYS):
+            return "json_document"
+        return "jsonl"
     # A pretty-printed document, or JSONL whose first line is broken: look at the next lines.
     lines = [ln.strip() for ln in stripped.split("\n")[1:20] if ln.strip()]
     parsed = 0

@@ -1,0 +1,37 @@
+"""`workbench demo`: the bundled sample pilot, end to end, into one output folder.
+
+Each later stage (projection, assessment, evals, report) plugs in here as it lands; the demo
+is the README's first command, so it must keep working on a fresh machine, offline.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from .errors import WorkbenchError
+
+DATA = Path(__file__).resolve().parents[1] / "data"
+SAMPLE = DATA / "sample"
+
+
+def sample_logs() -> list[Path]:
+    files = sorted(p for p in SAMPLE.glob("*.jsonl.gz"))
+    if not files:
+        raise WorkbenchError(
+            f"the bundled sample data is missing ({SAMPLE}); run from a clone of the repository "
+            "installed with `pip install -e .`, or regenerate it with `python data/generate_sample.py`"
+        )
+    return files
+
+
+def run_demo(out: Path) -> dict:
+    """Ingest the sample pilot into a fresh database under `out`; return what was made."""
+    from .api import Workbench
+
+    out.mkdir(parents=True, exist_ok=True)
+    db = out / "demo.duckdb"
+    for leftover in (db, db.with_suffix(".duckdb.wal")):
+        leftover.unlink(missing_ok=True)
+    with Workbench(db) as wb:
+        report = wb.ingest(sample_logs())
+        return {"db": str(db), "ingest": report.as_dict(), "overview": wb.overview()}
