@@ -151,6 +151,113 @@ def summary(db, by, as_json) -> None:
     _table([{short.get(k, k): v for k, v in r.items()} for r in rows], title=f"Calls by {by}")
 
 
+def _multipliers(text: str) -> list[float]:
+    try:
+        values = [float(x) for x in text.split(",") if x.strip()]
+    except ValueError:
+        raise click.BadParameter(f"expected numbers separated by commas, got {text!r}", param_hint="--multipliers")
+    if not values or any(v <= 0 for v in values):
+        raise click.BadParameter("multipliers must be positive numbers, e.g. 10,50,100", param_hint="--multipliers")
+    return values
+
+
+@cli.command()
+@click.option("--db", help=DB_HELP)
+@click.option("--scenario", "scenarios", multiple=True, metavar="FILE", help="Scenario YAML (repeatable); today's mix is always shown.")
+@click.option("--multipliers", default="1,10,50,100", show_default=True, help="Volume multiples of the observed traffic.")
+@click.option("--prices", "prices_file", metavar="FILE", help="Price overrides YAML (discounts, aliases, self-hosted models).")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON document on stdout.")
+def project(db, scenarios, multipliers, prices_file, as_json) -> None:
+    """Monthly cost at each volume multiple, for today's mix and each scenario."""
+    from . import store
+    from .projection import project as run
+
+    mults = _multipliers(multipliers)
+    con = store.connect(db)
+    result = run(con, list(scenarios), mults, prices_file, sensitivity_at=mults[len(mults) // 2])
+    if as_json:
+        _emit_json(result)
+        return
+    w, p = result["window"], result["provenance"]
+    click.echo(w["how"])
+    rows = []
+    for s in result["scenarios"]:
+        row = {"scenario": s["scenario"]}
+        for m in s["multipliers"]:
+            row[f"{m['multiplier']:g}x $/month"] = round(m["monthly_cost_usd"], 2)
+        last = s["multipliers"][-1]
+        row["savings"] = f"{last['savings_pct']:.1%}" if last["savings_pct"] is not None else "–"
+        if last["p10_usd"] is not None:
+            row[f"P10–P90 at {last['multiplier']:g}x"] = f"{last['p10_usd']:,.0f}–{last['p90_usd']:,.0f}"
+        rows.append(row)
+    _table(rows, title="Projected monthly cost (USD)")
+    for s in result["scenarios"]:
+        if s.get("break_even"):
+            be = s["break_even"]
+            if be.get("multiplier"):
+                click.echo(f"{s['scenario']}: self-hosting breaks even against the API at {be['multiplier']:g}x today's volume")
+            else:
+                click.echo(f"{s['scenario']}: self-hosting never breaks even here: {be.get('note')}")
+        if s.get("sensitivity") and s["scenario"] != "baseline":
+            top = ", ".join(f"{x['lever']} (${x['swing_usd']:,.0f})" for x in s["sensitivity"][:3])
+            click.echo(f"{s['scenario']}: most sensitive to {top}")
+    for u in result["unpriced_models"]:
+        click.echo(f"WARNING: {u['calls']:,} calls to {u.get('provider') or '?'}/{u.get('model')} have no price "
+                   f"({u.get('price_status')}); they are excluded from every total above", err=True)
+    click.echo(f"price book {p['price_book_version']}; data {p['data_fingerprint'][:16]}; workbench {p['workbench_version']}")
+
+
+@cli.command()
+@click.argument("models", nargs=-1)
+@click.option("--provider", help="Provider the calls were made through (e.g. azure, bedrock).")
+@click.option("--prices", "prices_file", metavar="FILE", help="Price overrides YAML.")
+@click.option("--db", help=DB_HELP + " Without MODELS: list how every logged model resolves.")
+@click.option("--json", "as_json", is_flag=True)
+def prices(models, provider, prices_file, db, as_json) -> None:
+    """Explain how a model name resolves in the price book and what it costs."""
+    from .pricing import explain
+
+    if models:
+        docs = [explain(m, provider, prices_file) for m in models]
+    else:
+        from . import store
+        from .pricing import build_price_book
+
+        con = store.connect(db)
+        build_price_book(con, prices_file)
+        pairs = con.execute("SELECT DISTINCT provider, model FROM calls ORDER BY ALL").fetchall()
+        docs = [explain(m, p, prices_file) for p, m in pairs if m]
+    if as_json:
+        _emit_json(docs)
+        return
+    rows = []
+    for d in docs:
+        rate = lambda k: (d.get("entry_prices") or {}).get(k)  # noqa: E731
+        rows.append({"model": d["model"], "provider": d.get("provider"), "price key": d.get("price_key") or "UNPRICED",
+                     "rule": d.get("match_rule"),
+                     "$/1M in": _per_m(rate("input_cost_per_token")), "$/1M out": _per_m(rate("output_cost_per_token")),
+                     "$/1M cache read": _per_m(rate("cache_read_input_token_cost"))})
+    _table(rows, title="Price book")
+    if any(not d.get("priced") for d in docs):
+        click.echo("unpriced models are excluded from cost totals; add them to a --prices file (models: or aliases:)", err=True)
+
+
+def _per_m(v):
+    return None if v is None else round(float(v) * 1e6, 4)
+
+
+@cli.command()
+@click.argument("path")
+@click.option("--db", help=DB_HELP)
+def outcomes(path, db) -> None:
+    """Load business outcomes (session or correlation id -> outcome, value) for cost per outcome."""
+    from . import store
+    from .outcomes import load_outcomes
+
+    n = load_outcomes(store.connect(db), path)
+    click.echo(f"loaded {n:,} outcomes from {path}")
+
+
 @cli.command()
 @click.option("--json", "as_json", is_flag=True)
 def formats(as_json) -> None:

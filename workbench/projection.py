@@ -1,0 +1,88 @@
+"""`workbench project`: scenarios x multipliers over the profile, with provenance and outcomes.
+
+Every projection records what it stands on — price-book version, scenario hashes, data
+fingerprint, workbench version — so a figure can be reproduced tomorrow.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from pathlib import Path
+
+from . import __version__
+from .scenarios import BASELINE, DEFAULT_MULTIPLIERS, Projector, Scenario, build_profile, load_scenario
+
+
+def cost_per_outcome(con) -> list[dict]:
+    """Today's cost per business outcome, where an outcomes table links sessions to outcomes."""
+    if not con.execute("SELECT count(*) FROM outcomes").fetchone()[0]:
+        return []
+    return [
+        dict(zip(("outcome", "outcomes", "value_usd", "cost_usd", "cost_per_outcome_usd"), r))
+        for r in con.execute(
+            """
+            WITH s AS (SELECT session_id, sum(cost_usd) AS cost FROM priced_calls
+                       WHERE session_id IS NOT NULL GROUP BY 1)
+            SELECT o.outcome, count(*), sum(o.value_usd), sum(s.cost), sum(s.cost) / count(*)
+            FROM outcomes o LEFT JOIN s ON s.session_id = o.correlation_id
+            GROUP BY 1 ORDER BY 2 DESC
+            """
+        ).fetchall()
+    ]
+
+
+def project(con, scenario_paths: list[str | Path] = (), multipliers=DEFAULT_MULTIPLIERS,
+            overrides: str | Path | None = None, sensitivity_at: float | None = 10.0) -> dict:
+    """Project monthly cost for each scenario file (and today's mix) at each multiplier."""
+    from .pricing import build_price_book, load_price_book, unpriced
+
+    info = build_price_book(con, overrides)
+    book = load_price_book(overrides)
+    profile = build_profile(con)
+    projector = Projector(profile, book)
+    loaded = [(load_scenario(p), str(p)) for p in scenario_paths]
+    # today's mix always comes first, unless a file already defines the baseline
+    scenarios: list[tuple[Scenario, str | None]] = (
+        [] if any(sc.name == BASELINE.name for sc, _ in loaded) else [(BASELINE, None)]
+    ) + loaded
+    results = []
+    for sc, path in scenarios:
+        r = projector.evaluate(sc, multipliers)
+        r["file"] = path
+        if sensitivity_at:
+            r["sensitivity"] = projector.sensitivity(sc, sensitivity_at)
+        results.append(r)
+    return _plain({
+        "provenance": {
+            "workbench_version": __version__,
+            "price_book_version": info.book_version,
+            "litellm_version": info.litellm_version,
+            "price_map_sha256": info.map_sha256,
+            "data_fingerprint": profile.fingerprint,
+            "scenario_hashes": {r["scenario"]: r["scenario_hash"] for r in results},
+            "generated_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        },
+        "window": {
+            "first_call": profile.first, "last_call": profile.last,
+            "days": round(profile.window_days, 3), "monthly_factor": round(profile.monthly_factor, 4),
+            "how": f"monthly = observed cost per day over the {profile.window_days:.2f}-day window "
+                   f"(first to last call) x 30.4375 days, then x the volume multiplier",
+        },
+        "calls_observed": profile.calls,
+        "unpriced_models": unpriced(con),
+        "cost_per_outcome_today": cost_per_outcome(con),
+        "scenarios": results,
+    })
+
+
+def _plain(obj):
+    """numpy scalars -> Python numbers, so the result serialises as JSON."""
+    import numpy as np
+
+    if isinstance(obj, dict):
+        return {k: _plain(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_plain(v) for v in obj]
+    if isinstance(obj, np.generic):
+        return obj.item()
+    return obj

@@ -1,0 +1,546 @@
+"""Scenarios and the projection engine: monthly cost at 10x / 50x / 100x under routing designs.
+
+The engine never touches raw calls twice. `build_profile` aggregates `calls` once, in DuckDB,
+into a workload profile: one row per feature x provider x model x prompt version x service tier
+x input-size bin x day, with calls and every token bucket summed. A scenario is then a few
+vectorised pandas operations over that profile (thousands of rows whatever the call count), so
+evaluating one takes milliseconds.
+
+Levers apply in this fixed, documented order (each sees the traffic the previous one left):
+ 1. semantic cache   a hit rate removes that share of calls (and their tokens), per feature or all;
+ 2. routing rules    each rule takes `share` of the traffic it matches (feature, model, prompt
+                     version, input-token range; matched against today's traffic) to a target
+                     model, scaling output by `output_ratio`; the shares of the rules matching
+                     one slice of traffic must sum to at most 1;
+ 3. prompt caching   sets the cache-read share of input tokens: `logs` (keep what the logs
+                     show, the default), `prefix_reuse` (the share of input that repeats an
+                     earlier request's prefix, where the data records it, as in the Mooncake
+                     trace), or a number; per feature or all;
+ 4. service tiers    a share of a feature's traffic moves to `batch` or `flex` rates;
+ 5. retries          `retry_overhead` adds that share of extra calls; `logs` (default) adds
+                     none beyond the failed calls and retries already in the logs;
+ 6. volume           each multiplier scales all traffic. API cost is linear in it; self-hosted
+                     models cost the GPUs that the peak hour needs, so their cost steps.
+
+"Monthly" = the observed cost per day (the window from the first to the last call, in days)
+x 30.4375. The output states the window and the factor.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal, Union
+
+import numpy as np
+import pandas as pd
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from .errors import WorkbenchError
+
+DAYS_PER_MONTH = 30.4375
+HOURS_PER_MONTH = DAYS_PER_MONTH * 24
+DEFAULT_MULTIPLIERS = (1.0, 10.0, 50.0, 100.0)
+# Input-size bins (upper edges, inclusive). Every context-price threshold in litellm's map is an
+# edge, so a bin lies wholly above or below each threshold and threshold rates apply exactly.
+BIN_EDGES = (1024, 2048, 4096, 8192, 16384, 32000, 64000, 100000, 128000, 200000, 256000, 272000, 512000)
+TOKEN_COLS = ("input_tokens", "cache_read_tokens", "cache_write_tokens", "cache_write_1h_tokens",
+              "output_tokens", "reasoning_tokens", "prefix_reused_tokens")
+KEY_COLS = ("feature", "provider", "model", "prompt_version", "tier", "bin", "day")
+
+
+# ---------------------------------------------------------------------------------------------
+# Scenario files
+# ---------------------------------------------------------------------------------------------
+
+Share = float
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Match(_Strict):
+    feature: list[str] | None = None
+    model: list[str] | None = None
+    prompt_version: list[str] | None = None
+    min_input_tokens: int | None = Field(default=None, ge=0)
+    max_input_tokens: int | None = Field(default=None, ge=0)
+
+    @field_validator("feature", "model", "prompt_version", mode="before")
+    @classmethod
+    def _listify(cls, v):
+        return [v] if isinstance(v, str) else v
+
+
+class RoutingRule(_Strict):
+    name: str | None = None
+    match: Match = Field(default_factory=Match)
+    share: float = Field(ge=0, le=1)
+    to: str = Field(min_length=1, description="target model, e.g. gpt-4o-mini or anthropic/claude-haiku-4-5")
+    provider: str | None = None
+    output_ratio: float = Field(default=1.0, gt=0)
+
+
+class PromptCache(_Strict):
+    read_share: Union[Literal["logs", "prefix_reuse"], float] = "logs"
+    features: dict[str, Union[Literal["logs", "prefix_reuse"], float]] = Field(default_factory=dict)
+
+    @field_validator("read_share")
+    @classmethod
+    def _share(cls, v):
+        if isinstance(v, float) and not 0 <= v <= 1:
+            raise ValueError("must be between 0 and 1, 'logs' or 'prefix_reuse'")
+        return v
+
+
+class Scenario(_Strict):
+    name: str
+    description: str = ""
+    multipliers: list[float] | None = None
+    semantic_cache_hit_rate: Union[float, dict[str, float]] = 0.0
+    routing: list[RoutingRule] = Field(default_factory=list)
+    prompt_cache: PromptCache = Field(default_factory=PromptCache)
+    tiers: dict[str, dict[Literal["batch", "flex", "priority"], float]] = Field(default_factory=dict)
+    retry_overhead: Union[Literal["logs"], float] = "logs"
+
+    @field_validator("semantic_cache_hit_rate")
+    @classmethod
+    def _rate(cls, v):
+        for x in (v.values() if isinstance(v, dict) else [v]):
+            if not 0 <= x < 1:
+                raise ValueError("hit rates must be in [0, 1)")
+        return v
+
+    @field_validator("tiers")
+    @classmethod
+    def _tiers(cls, v):
+        for feature, shares in v.items():
+            if any(s < 0 for s in shares.values()) or sum(shares.values()) > 1 + 1e-9:
+                raise ValueError(f"tier shares for {feature!r} must be >= 0 and sum to at most 1")
+        return v
+
+    @field_validator("retry_overhead")
+    @classmethod
+    def _retry(cls, v):
+        if isinstance(v, float) and not 0 <= v <= 5:
+            raise ValueError("must be between 0 and 5 (a share of extra calls), or 'logs'")
+        return v
+
+    @model_validator(mode="after")
+    def _same_match_shares(self):
+        groups: dict[str, float] = {}
+        for r in self.routing:
+            key = r.match.model_dump_json()
+            groups[key] = groups.get(key, 0) + r.share
+            if groups[key] > 1 + 1e-9:
+                raise ValueError(f"routing shares for the same match {key} sum to {groups[key]:.2f} (> 1)")
+        return self
+
+    def digest(self) -> str:
+        return hashlib.sha256(self.model_dump_json().encode()).hexdigest()[:16]
+
+
+BASELINE = Scenario(name="baseline", description="today's mix, scaled")
+
+
+def load_scenario(path: str | Path) -> Scenario:
+    """Parse and validate a scenario YAML; errors name the file and the field."""
+    import yaml
+
+    path = Path(path)
+    try:
+        data = yaml.safe_load(path.read_text())
+    except OSError as exc:
+        raise WorkbenchError(f"cannot read scenario {path}: {exc.strerror}") from None
+    except yaml.YAMLError as exc:
+        raise WorkbenchError(f"{path}: not valid YAML: {exc}") from None
+    if not isinstance(data, dict):
+        raise WorkbenchError(f"{path}: a scenario is a mapping with at least `name`")
+    data.setdefault("name", path.stem)
+    try:
+        return Scenario.model_validate(data)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc']) or '(top level)'}: {e['msg']}" for e in exc.errors()
+        )
+        raise WorkbenchError(f"{path}: invalid scenario: {problems}") from None
+
+
+# ---------------------------------------------------------------------------------------------
+# The workload profile
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Profile:
+    rows: pd.DataFrame  # KEY_COLS + calls + TOKEN_COLS
+    window_days: float
+    first: str | None
+    last: str | None
+    sessions: dict[str, int]  # feature -> distinct sessions
+    peak_to_mean: dict[str, float]  # feature -> peak hourly tokens / mean hourly tokens
+    fingerprint: str
+    calls: int
+
+    @property
+    def monthly_factor(self) -> float:
+        return DAYS_PER_MONTH / self.window_days
+
+    @property
+    def days(self) -> list:
+        return sorted(self.rows["day"].unique())
+
+
+def build_profile(con) -> Profile:
+    """Aggregate `calls` once (DuckDB) into the profile the engine works on."""
+    bin_case = " ".join(f"WHEN input_tokens <= {e} THEN {i}" for i, e in enumerate(BIN_EDGES, 1))
+    rows = con.execute(
+        f"""
+        SELECT coalesce(feature, '(untagged)') AS feature, provider, model, prompt_version,
+            CASE WHEN service_tier IN ('batch', 'flex', 'priority') THEN service_tier ELSE 'default' END AS tier,
+            CASE {bin_case} ELSE {len(BIN_EDGES) + 1} END AS bin,
+            CAST(date_trunc('day', ts) AS DATE) AS day,
+            count(*)::DOUBLE AS calls,
+            sum(input_tokens)::DOUBLE AS input_tokens, sum(cache_read_tokens)::DOUBLE AS cache_read_tokens,
+            sum(cache_write_tokens)::DOUBLE AS cache_write_tokens,
+            sum(cache_write_1h_tokens)::DOUBLE AS cache_write_1h_tokens,
+            sum(output_tokens)::DOUBLE AS output_tokens, sum(reasoning_tokens)::DOUBLE AS reasoning_tokens,
+            sum(coalesce(TRY_CAST(attributes ->> '$.prefix_reused_tokens' AS DOUBLE), 0)) AS prefix_reused_tokens
+        FROM calls GROUP BY ALL
+        """
+    ).df()
+    if rows.empty:
+        raise WorkbenchError("no calls to project: run `workbench ingest PATH` first")
+    rows["bin"] = rows["bin"].astype(int)
+    first, last, seconds = con.execute(
+        "SELECT min(ts), max(ts), epoch(max(ts)) - epoch(min(ts)) FROM calls"
+    ).fetchone()
+    window_days = max((seconds or 0) / 86400, 1 / 24)  # at least an hour
+    sessions = dict(con.execute(
+        "SELECT coalesce(feature, '(untagged)'), count(DISTINCT session_id) FROM calls GROUP BY 1"
+    ).fetchall())
+    peak = dict(con.execute(
+        """
+        WITH h AS (SELECT coalesce(feature, '(untagged)') AS feature, date_trunc('hour', ts) AS hour,
+                          sum(input_tokens + output_tokens) AS tokens FROM calls WHERE ts IS NOT NULL GROUP BY ALL),
+        span AS (SELECT greatest((epoch(max(ts)) - epoch(min(ts))) / 3600, 1) AS hours FROM calls)
+        SELECT feature, max(tokens) / (sum(tokens) / any_value(span.hours)) FROM h, span GROUP BY feature
+        """
+    ).fetchall())
+    fp = con.execute("SELECT string_agg(sha256, ',' ORDER BY sha256) FROM (SELECT DISTINCT sha256 FROM ingests)").fetchone()[0]
+    return Profile(
+        rows=rows, window_days=window_days,
+        first=first.isoformat() if first else None, last=last.isoformat() if last else None,
+        sessions=sessions, peak_to_mean={k: float(v or 1) for k, v in peak.items()},
+        fingerprint=hashlib.sha256((fp or "").encode()).hexdigest(), calls=int(rows["calls"].sum()),
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Rates
+# ---------------------------------------------------------------------------------------------
+
+_RATE_FIELDS = ("input_rate", "output_rate", "reasoning_rate", "cache_read_rate", "cache_write_rate",
+                "cache_write_1h_rate")
+
+
+class RateTable:
+    """Per (provider, model) -> price key, discount and banded rates, from the price book."""
+
+    def __init__(self, book):
+        self.book = book
+        self._res: dict[tuple, object] = {}
+
+    def resolution(self, provider, model):
+        key = (provider, model)
+        if key not in self._res:
+            self._res[key] = self.book.resolve(model, provider)
+        return self._res[key]
+
+    def attach(self, df: pd.DataFrame) -> pd.DataFrame:
+        """Add price_key, pricing_basis, discount and the six rates to every row (NaN: unpriced)."""
+        pairs = df[["provider", "model"]].drop_duplicates()
+        res = []
+        for provider, model in pairs.itertuples(index=False):  # distinct models only
+            r = self.resolution(None if pd.isna(provider) else provider, None if pd.isna(model) else model)
+            res.append((provider, model, r.price_key, r.pricing_basis, r.discount))
+        res_df = pd.DataFrame(res, columns=["provider", "model", "price_key", "pricing_basis", "discount"])
+        out = df.merge(res_df, on=["provider", "model"], how="left")
+        lo = np.array((0,) + BIN_EDGES)[out["bin"].to_numpy() - 1]
+        out["bin_lo"] = lo
+        bands = []
+        for key in out["price_key"].dropna().unique():
+            for b in self.book.rates(key):
+                bands.append({"price_key": key, **{k: b[k] for k in ("service_tier", "above_input_tokens", *_RATE_FIELDS)}})
+        bands_df = pd.DataFrame(bands, columns=["price_key", "service_tier", "above_input_tokens", *_RATE_FIELDS])
+        # the band a bin uses: the largest threshold at or below the bin's lower edge
+        cand = out.reset_index().merge(bands_df, left_on=["price_key", "tier"], right_on=["price_key", "service_tier"],
+                                       how="left")
+        cand = cand[cand["above_input_tokens"].isna() | (cand["above_input_tokens"] <= cand["bin_lo"])]
+        cand = cand.sort_values("above_input_tokens").groupby("index").tail(1).set_index("index")
+        for f in _RATE_FIELDS:
+            out[f] = cand[f].reindex(out.index)
+        return out
+
+
+def price_rows(df: pd.DataFrame) -> pd.Series:
+    """Cost of each profile row (USD, NaN when unpriced); the same arithmetic as `priced_calls`."""
+    uncached = (df["input_tokens"] - df["cache_read_tokens"] - df["cache_write_tokens"]).clip(lower=0)
+    w1h = np.minimum(df["cache_write_1h_tokens"], df["cache_write_tokens"])
+    reasoning = np.minimum(df["reasoning_tokens"], df["output_tokens"])
+    cost = (uncached * df["input_rate"] + df["cache_read_tokens"] * df["cache_read_rate"]
+            + (df["cache_write_tokens"] - w1h) * df["cache_write_rate"] + w1h * df["cache_write_1h_rate"]
+            + (df["output_tokens"] - reasoning) * df["output_rate"] + reasoning * df["reasoning_rate"])
+    return cost * (1 - df["discount"].fillna(0))
+
+
+# ---------------------------------------------------------------------------------------------
+# Applying a scenario
+# ---------------------------------------------------------------------------------------------
+
+
+def _per_feature(value, features: pd.Series, default=0.0) -> np.ndarray:
+    if isinstance(value, dict):
+        return features.map(lambda f: value.get(f, value.get("*", default))).to_numpy(dtype=float)
+    return np.full(len(features), float(value))
+
+
+def _match_mask(df: pd.DataFrame, m: Match) -> np.ndarray:
+    mask = np.ones(len(df), dtype=bool)
+    if m.feature:
+        mask &= df["feature"].isin(m.feature).to_numpy()
+    if m.model:
+        mask &= (df["model"].isin(m.model) | (df["provider"].fillna("") + "/" + df["model"].fillna("")).isin(m.model)).to_numpy()
+    if m.prompt_version:
+        mask &= df["prompt_version"].isin(m.prompt_version).to_numpy()
+    lo = np.array((0,) + BIN_EDGES)[df["bin"].to_numpy() - 1]
+    hi = np.array(BIN_EDGES + (10**9,))[df["bin"].to_numpy() - 1]
+    # input-token ranges snap to the profile's bins: a bin belongs to the range when its middle does
+    mid = (lo + hi) / 2
+    if m.min_input_tokens is not None:
+        mask &= mid >= m.min_input_tokens
+    if m.max_input_tokens is not None:
+        mask &= mid <= m.max_input_tokens
+    return mask
+
+
+def apply_levers(profile: Profile, sc: Scenario) -> pd.DataFrame:
+    """Today's profile (per day) transformed by the scenario's levers, before volume scaling."""
+    df = profile.rows.copy()
+    df["routed_by"] = None
+    qty = ["calls", *TOKEN_COLS]
+    # 1. semantic cache
+    keep = 1 - _per_feature(sc.semantic_cache_hit_rate, df["feature"])
+    df[qty] = df[qty].mul(keep, axis=0)
+    # 2. routing: shares of the traffic each rule matches (today's traffic), moved to the target
+    if sc.routing:
+        masks = [_match_mask(df, r.match) for r in sc.routing]
+        taken = sum(m * r.share for m, r in zip(masks, sc.routing))
+        if np.any(taken > 1 + 1e-9):
+            raise WorkbenchError(
+                f"scenario {sc.name!r}: routing rules take more than 100% of some traffic "
+                f"(up to {taken.max():.0%}); make the shares of overlapping rules sum to at most 1"
+            )
+        moved = []
+        for mask, r in zip(masks, sc.routing):
+            part = df[mask].copy()
+            if part.empty:
+                continue
+            part[qty] = part[qty] * r.share
+            part[["output_tokens", "reasoning_tokens"]] *= r.output_ratio
+            part["model"], part["provider"] = r.to, r.provider
+            part["routed_by"] = r.name or f"{r.share:.0%} -> {r.to}"
+            moved.append(part)
+        df[qty] = df[qty].mul(1 - taken, axis=0)
+        df = pd.concat([df, *moved], ignore_index=True)
+    # 3. prompt caching
+    pc = sc.prompt_cache
+    for feature in [None, *pc.features]:
+        setting = pc.read_share if feature is None else pc.features[feature]
+        rows = np.ones(len(df), bool) if feature is None else (df["feature"] == feature).to_numpy()
+        if feature is None and pc.features:
+            rows &= ~df["feature"].isin(list(pc.features)).to_numpy()
+        if setting == "logs":
+            continue
+        cached = df["prefix_reused_tokens"] if setting == "prefix_reuse" else df["input_tokens"] * float(setting)
+        room = (df["input_tokens"] - df["cache_write_tokens"]).clip(lower=0)
+        df.loc[rows, "cache_read_tokens"] = np.minimum(cached, room)[rows]
+    # 4. service tiers
+    if sc.tiers:
+        parts = [df]
+        for feature, shares in sc.tiers.items():
+            sel = (df["tier"] == "default") & ((df["feature"] == feature) if feature != "*" else True)
+            for tier, share in shares.items():
+                part = df[sel].copy()
+                part[qty] = part[qty] * share
+                part["tier"] = tier
+                parts.append(part)
+            df.loc[sel, qty] = df.loc[sel, qty].mul(1 - sum(shares.values()))
+        df = pd.concat(parts, ignore_index=True)
+    # 5. retries
+    if sc.retry_overhead != "logs":
+        df[qty] = df[qty] * (1 + float(sc.retry_overhead))
+    return df
+
+
+# ---------------------------------------------------------------------------------------------
+# Projection
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Projector:
+    """Profile + price book: evaluate any number of scenarios cheaply."""
+
+    profile: Profile
+    book: object
+    rates: RateTable = field(init=False)
+
+    def __post_init__(self):
+        self.rates = RateTable(self.book)
+        self._base_cost: pd.DataFrame | None = None
+
+    def priced(self, sc: Scenario) -> pd.DataFrame:
+        df = self.rates.attach(apply_levers(self.profile, sc))
+        df["cost"] = price_rows(df)
+        return df
+
+    def self_hosted_monthly(self, df: pd.DataFrame, multiplier: float) -> dict[str, dict]:
+        """GPU capacity for each self-hosted model: replicas for the peak hour at this volume."""
+        out = {}
+        for key in df.loc[df["pricing_basis"] == "self_hosted", "price_key"].unique():
+            name = key.split("/", 1)[1]
+            spec = self.book.self_hosted[name]
+            part = df[df["price_key"] == key]
+            tokens = (part["input_tokens"] + part["output_tokens"]).groupby(part["feature"]).sum()
+            mean_tps = tokens.sum() / (self.profile.window_days * 86400)
+            ptm = sum(tokens[f] * self.profile.peak_to_mean.get(f, 1.0) for f in tokens.index) / max(tokens.sum(), 1e-9)
+            peak_tps = mean_tps * ptm * multiplier
+            replicas = max(spec.min_replicas, math.ceil(peak_tps / (spec.throughput_tokens_per_s * spec.target_utilization)))
+            out[name] = {
+                "replicas": replicas, "gpus": replicas * spec.gpus_per_replica,
+                "peak_tokens_per_s": round(peak_tps, 1), "peak_to_mean": round(ptm, 2),
+                "monthly_cost_usd": replicas * spec.gpus_per_replica * spec.gpu_hourly_usd * HOURS_PER_MONTH,
+            }
+        return out
+
+    def evaluate(self, sc: Scenario, multipliers=DEFAULT_MULTIPLIERS, bootstrap: int = 1000) -> dict:
+        """Monthly figures for one scenario at each multiplier, beside today's mix."""
+        df = self.priced(sc)
+        base = self.priced(BASELINE) if sc is not BASELINE else df
+        mf = self.profile.monthly_factor
+        unpriced_mask = df["price_key"].isna()
+        api = df[~unpriced_mask & (df["pricing_basis"] != "self_hosted")]
+        daily = api.groupby("day")["cost"].sum()
+        base_api = base[base["price_key"].notna() & (base["pricing_basis"] != "self_hosted")]
+        rng = np.random.default_rng(20261122)
+        spread = None
+        if len(daily) >= 7 and bootstrap:
+            idx = rng.integers(0, len(daily), size=(bootstrap, len(daily)))
+            spread = daily.to_numpy()[idx].mean(axis=1) * DAYS_PER_MONTH
+        sessions = sum(self.profile.sessions.values())
+        out = []
+        for m in multipliers:
+            hosted = self.self_hosted_monthly(df, m)
+            fixed = sum(h["monthly_cost_usd"] for h in hosted.values())
+            cost = api["cost"].sum() * mf * m + fixed
+            base_hosted = sum(h["monthly_cost_usd"] for h in self.self_hosted_monthly(base, m).values())
+            base_cost = base_api["cost"].sum() * mf * m + base_hosted
+            calls = df["calls"].sum() * mf * m
+            by_model = (df.assign(cost=df["cost"] * mf * m, calls=df["calls"] * mf * m,
+                                  tokens=(df["input_tokens"] + df["output_tokens"]) * mf * m)
+                          .groupby(["provider", "model", "price_key"], dropna=False)[["calls", "tokens", "cost"]].sum()
+                          .reset_index())
+            for name, h in hosted.items():
+                by_model.loc[by_model["price_key"] == f"self_hosted/{name}", "cost"] = h["monthly_cost_usd"]
+            by_feature = (df.assign(cost=df["cost"] * mf * m, calls=df["calls"] * mf * m)
+                            .groupby("feature")[["calls", "cost"]].sum().reset_index())
+            out.append({
+                "multiplier": m,
+                "monthly_cost_usd": cost,
+                "baseline_monthly_cost_usd": base_cost,
+                "savings_usd": base_cost - cost,
+                "savings_pct": (base_cost - cost) / base_cost if base_cost else None,
+                "monthly_calls": calls,
+                "cost_per_call_usd": cost / calls if calls else None,
+                "cost_per_session_usd": cost / (sessions * mf * m) if sessions else None,
+                "p10_usd": float(np.percentile(spread, 10) * m + fixed) if spread is not None else None,
+                "p90_usd": float(np.percentile(spread, 90) * m + fixed) if spread is not None else None,
+                "self_hosted": hosted,
+                "by_model": _records(by_model),
+                "by_feature": _records(by_feature),
+            })
+        unpriced = (df[unpriced_mask].groupby(["provider", "model"], dropna=False)[["calls", "input_tokens", "output_tokens"]]
+                      .sum().reset_index())
+        return {
+            "scenario": sc.name, "description": sc.description, "scenario_hash": sc.digest(),
+            "multipliers": out,
+            "unpriced": _records(unpriced),
+            "break_even": self.break_even(sc) if (df["pricing_basis"] == "self_hosted").any() else None,
+        }
+
+    def break_even(self, sc: Scenario) -> dict:
+        """Smallest multiplier at which the self-hosted route costs no more than the same traffic on the API."""
+        df = self.priced(sc)
+        hosted_rows = df["pricing_basis"] == "self_hosted"
+        # the same traffic priced where it came from: the scenario without the self-hosted rules
+        api_version = sc.model_copy(update={"routing": [r for r in sc.routing
+                                                        if self.rates.resolution(r.provider, r.to).pricing_basis != "self_hosted"]})
+        api_df = self.priced(api_version)
+        mf = self.profile.monthly_factor
+        api_cost_1x = api_df["cost"].sum() - df.loc[~hosted_rows, "cost"].sum()
+        for m in np.unique(np.round(np.geomspace(0.1, 10000, 400), 2)):
+            hosted = sum(h["monthly_cost_usd"] for h in self.self_hosted_monthly(df, m).values())
+            if hosted <= api_cost_1x * mf * m:
+                return {"multiplier": float(m), "api_monthly_cost_at_break_even_usd": api_cost_1x * mf * m,
+                        "self_hosted_monthly_cost_usd": hosted}
+        return {"multiplier": None, "note": "the API route stays cheaper up to 10,000x"}
+
+    def sensitivity(self, sc: Scenario, multiplier: float = 10.0) -> list[dict]:
+        """Swing in monthly cost when each lever moves by a plausible step (a tornado chart's data)."""
+        base = self.evaluate(sc, [multiplier], bootstrap=0)["multipliers"][0]["monthly_cost_usd"]
+
+        def cost(s: Scenario, scale: dict | None = None) -> float:
+            df = self.priced(s)
+            for col, f in (scale or {}).items():
+                df[col] = df[col] * f
+            if scale:
+                df["cost"] = price_rows(df)
+            return self.evaluate(s, [multiplier], bootstrap=0)["multipliers"][0]["monthly_cost_usd"] if not scale \
+                else df.loc[df["price_key"].notna(), "cost"].sum() * self.profile.monthly_factor * multiplier
+
+        levers: list[tuple[str, float, float]] = []
+        levers.append(("volume ±20%", base * 0.8, base * 1.2))
+        levers.append(("output tokens per call ±20%", cost(sc, {"output_tokens": 0.8, "reasoning_tokens": 0.8}),
+                       cost(sc, {"output_tokens": 1.2, "reasoning_tokens": 1.2})))
+        levers.append(("input tokens per call ±20%", cost(sc, {k: 0.8 for k in ("input_tokens", "cache_read_tokens", "cache_write_tokens", "cache_write_1h_tokens")}),
+                       cost(sc, {k: 1.2 for k in ("input_tokens", "cache_read_tokens", "cache_write_tokens", "cache_write_1h_tokens")})))
+        rate = sc.semantic_cache_hit_rate if isinstance(sc.semantic_cache_hit_rate, float) else None
+        if rate is not None:
+            levers.append(("semantic-cache hit rate ±10 pts",
+                           cost(sc.model_copy(update={"semantic_cache_hit_rate": min(rate + 0.1, 0.99)})),
+                           cost(sc.model_copy(update={"semantic_cache_hit_rate": max(rate - 0.1, 0.0)}))))
+        for i, r in enumerate(sc.routing):
+            def with_share(s, i=i):
+                rules = [x.model_copy(update={"share": s}) if j == i else x for j, x in enumerate(sc.routing)]
+                return sc.model_copy(update={"routing": rules})
+            try:
+                lo, hi = cost(with_share(max(r.share - 0.1, 0))), cost(with_share(min(r.share + 0.1, 1)))
+            except WorkbenchError:
+                continue
+            levers.append((f"routing share {r.name or r.to} ±10 pts", lo, hi))
+        rs = sc.prompt_cache.read_share
+        if isinstance(rs, float):
+            levers.append(("prompt-cache read share ±10 pts",
+                           cost(sc.model_copy(update={"prompt_cache": sc.prompt_cache.model_copy(update={"read_share": min(rs + 0.1, 1.0)})})),
+                           cost(sc.model_copy(update={"prompt_cache": sc.prompt_cache.model_copy(update={"read_share": max(rs - 0.1, 0.0)})}))))
+        rows = [{"lever": name, "low_usd": min(a, b), "high_usd": max(a, b), "swing_usd": abs(b - a)} for name, a, b in levers]
+        return sorted(rows, key=lambda r: -r["swing_usd"])
+
+
+def _records(df: pd.DataFrame) -> list[dict]:
+    return [{k: (None if (isinstance(v, float) and math.isnan(v)) else v) for k, v in r.items()}
+            for r in df.to_dict("records")]
