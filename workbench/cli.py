@@ -204,6 +204,11 @@ def project(db, scenarios, multipliers, prices_file, as_json) -> None:
     for u in result["unpriced_models"]:
         click.echo(f"WARNING: {u['calls']:,} calls to {u.get('provider') or '?'}/{u.get('model')} have no price "
                    f"({u.get('price_status')}); they are excluded from every total above", err=True)
+    lc = result["logged_cost_check"]
+    if lc.get("compared"):
+        click.echo(f"logged cost check: {lc['share_disagreeing']:.1%} of {lc['compared']:,} calls with a logged cost "
+                   f"disagree with the price book by more than {lc['tolerance']:.0%} "
+                   f"(logged ${lc['logged_total_usd']:,.2f} vs computed ${lc['computed_total_usd']:,.2f})")
     click.echo(f"price book {p['price_book_version']}; data {p['data_fingerprint'][:16]}; workbench {p['workbench_version']}")
 
 
@@ -291,7 +296,12 @@ def demo(out, as_json) -> None:
         f"{t['rows_accepted']:,} + duplicates {t['rows_duplicate']:,} + quarantined {t['rows_quarantined']:,}"
     )
     click.echo(f"{o['calls']:,} calls from {o['first_call']} to {o['last_call']}")
+    rows = [{"scenario": s["scenario"], **{f"{m['multiplier']:g}x $/month": round(m["monthly_cost_usd"], 2)
+                                          for m in s["multipliers"]}} for s in made["projection"]["scenarios"]]
+    _table(rows, title="Projected monthly cost of the sample pilot (USD)")
     click.echo(f"database: {made['db']}  (try: workbench summary --db {made['db']} --by feature)")
+    for name, path in made["files"].items():
+        click.echo(f"{name}: {path}")
 
 
 def main(argv: list[str] | None = None) -> None:

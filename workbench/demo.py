@@ -24,9 +24,20 @@ def sample_logs() -> list[Path]:
     return files
 
 
+def sample_scenarios() -> list[Path]:
+    return sorted((DATA / "scenarios").glob("*.yaml"))
+
+
+PRICES = DATA / "prices.yaml"
+
+
 def run_demo(out: Path) -> dict:
-    """Ingest the sample pilot into a fresh database under `out`; return what was made."""
+    """Ingest the sample pilot into a fresh database under `out`, project it; return what was made."""
+    import json
+
     from .api import Workbench
+    from .outcomes import load_outcomes
+    from .projection import project
 
     out.mkdir(parents=True, exist_ok=True)
     db = out / "demo.duckdb"
@@ -34,4 +45,8 @@ def run_demo(out: Path) -> dict:
         leftover.unlink(missing_ok=True)
     with Workbench(db) as wb:
         report = wb.ingest(sample_logs())
-        return {"db": str(db), "ingest": report.as_dict(), "overview": wb.overview()}
+        load_outcomes(wb.con, SAMPLE / "outcomes.csv")
+        projection = project(wb.con, sample_scenarios(), (1, 10, 50, 100), PRICES)
+        (out / "projection.json").write_text(json.dumps(projection, indent=2, default=str))
+        return {"db": str(db), "ingest": report.as_dict(), "overview": wb.overview(), "projection": projection,
+                "files": {"projection": str(out / "projection.json")}}

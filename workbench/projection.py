@@ -34,7 +34,7 @@ def cost_per_outcome(con) -> list[dict]:
 def project(con, scenario_paths: list[str | Path] = (), multipliers=DEFAULT_MULTIPLIERS,
             overrides: str | Path | None = None, sensitivity_at: float | None = 10.0) -> dict:
     """Project monthly cost for each scenario file (and today's mix) at each multiplier."""
-    from .pricing import build_price_book, load_price_book, unpriced
+    from .pricing import build_price_book, load_price_book, logged_cost_disagreement, unpriced
 
     info = build_price_book(con, overrides)
     book = load_price_book(overrides)
@@ -70,6 +70,7 @@ def project(con, scenario_paths: list[str | Path] = (), multipliers=DEFAULT_MULT
         },
         "calls_observed": profile.calls,
         "unpriced_models": unpriced(con),
+        "logged_cost_check": logged_cost_disagreement(con),
         "cost_per_outcome_today": cost_per_outcome(con),
         "scenarios": results,
     })

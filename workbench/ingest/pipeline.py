@@ -160,6 +160,8 @@ def _staging_sql(adapter: Adapter, options: Options) -> str:
     ),
     v AS (
         SELECT *, CASE
+            WHEN input_raw IS NULL AND output_raw IS NULL AND NOT (left(ltrim(raw), 1) = '{{' AND json_valid(raw))
+                THEN CASE WHEN json_valid(raw) THEN 'not a JSON object' ELSE 'malformed JSON' END
             WHEN skip_reason IS NOT NULL THEN skip_reason
             {checks_sql}
             WHEN st = 'ok' AND (input_n IS NULL OR output_n IS NULL)
@@ -187,7 +189,7 @@ def _staging_sql(adapter: Adapter, options: Options) -> str:
         latency_ms, ttft_ms, st AS status,
         CASE WHEN st = 'error' THEN coalesce(error_type, 'other') END AS error_type, finish_reason,
         session_id, trace_id, user_id, feature, prompt_version, environment, logged_cost_usd,
-        nullif(json_merge_patch('{{}}', attributes), '{{}}') AS attributes  -- drops null-valued keys
+        attributes
     FROM v
     """
 
@@ -222,8 +224,15 @@ def ingest_file(
     readers.create_records_view(con, path, kind)
     adapter = choose_adapter(con, path, kind, fmt)
     _check_options(adapter, options)
-    con.execute("CREATE OR REPLACE TEMP VIEW records AS SELECT line, raw, j FROM framed WHERE j IS NOT NULL")
-    if kind == "jsonl":
+    if kind == "jsonl" and adapter.tolerates_malformed:
+        # One parse per line: the adapter's extract() doubles as the validity check.
+        con.execute(
+            "CREATE OR REPLACE TEMP VIEW records AS SELECT line, raw, raw AS j FROM all_lines "
+            "WHERE raw IS NOT NULL AND trim(raw) <> ''"
+        )
+    else:
+        con.execute("CREATE OR REPLACE TEMP VIEW records AS SELECT line, raw, j FROM framed WHERE j IS NOT NULL")
+    if kind == "jsonl" and not adapter.tolerates_malformed:
         con.execute(
             "INSERT INTO framing_rejects SELECT line, raw, CASE WHEN json_valid(raw) THEN 'not a JSON object' "
             "ELSE 'malformed JSON' END FROM framed WHERE j IS NULL"
@@ -251,18 +260,9 @@ def ingest_file(
             ON q.line = o.line AND q.raw IS NOT DISTINCT FROM o.raw
         """
     )
-    con.execute(
-        f"""
-        CREATE OR REPLACE TEMP TABLE fresh AS
-        SELECT s.* FROM (SELECT * FROM staged WHERE reason IS NULL
-                         QUALIFY row_number() OVER (PARTITION BY call_id ORDER BY line) = 1) s
-        ANTI JOIN (SELECT call_id FROM calls WHERE source_format = {sql_str(fmt_name)}) c USING (call_id)
-        """
-    )
-    staged_n, staged_q = con.execute("SELECT count(*), count(reason) FROM staged").fetchone()
+    (staged_n,) = con.execute("SELECT count(*) FROM staged").fetchone()
     (rejects_n,) = con.execute("SELECT count(*) FROM framing_rejects").fetchone()
     (q_new,) = con.execute("SELECT count(*) FROM q_new").fetchone()
-    (fresh_n,) = con.execute("SELECT count(*) FROM fresh").fetchone()
     reasons = dict(
         con.execute(
             "SELECT regexp_replace(reason, ':.*', '') AS r, count(*) FROM q_new GROUP BY r ORDER BY 2 DESC"
@@ -270,9 +270,8 @@ def ingest_file(
     )
     result = IngestResult(
         path=src, format=adapter.name, sha256=sha,
-        rows_read=staged_n + rejects_n, rows_accepted=fresh_n, rows_quarantined=q_new, reasons=reasons,
+        rows_read=staged_n + rejects_n, rows_quarantined=q_new, reasons=reasons,
     )
-    result.rows_duplicate = result.rows_read - result.rows_accepted - result.rows_quarantined
     opts = json.dumps({"set": options.set, "map": options.map, "framing": kind})
     con.execute("BEGIN TRANSACTION")
     try:
@@ -284,13 +283,18 @@ def ingest_file(
             """,
             [ingest_id, src, sha, adapter.name],
         )
-        con.execute(
-            """
+        # New calls only: the first of each call_id in this file, and none already stored.
+        (result.rows_accepted,) = con.execute(
+            f"""
             INSERT INTO calls BY NAME
-            SELECT * EXCLUDE (line, raw, reason), ? AS source_format, ? AS source_file, ? AS ingest_id FROM fresh
+            SELECT s.* EXCLUDE (line, raw, reason), ? AS source_format, ? AS source_file, ? AS ingest_id
+            FROM (SELECT * FROM staged WHERE reason IS NULL
+                  QUALIFY row_number() OVER (PARTITION BY call_id ORDER BY line) = 1) s
+            ANTI JOIN (SELECT call_id FROM calls WHERE source_format = {sql_str(fmt_name)}) c USING (call_id)
             """,
             [fmt_name, src, ingest_id],
-        )
+        ).fetchone()
+        result.rows_duplicate = result.rows_read - result.rows_accepted - result.rows_quarantined
         con.execute(
             """
             INSERT INTO ingests VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, now(), ?)
@@ -305,7 +309,7 @@ def ingest_file(
         con.execute("ROLLBACK")
         raise
     finally:
-        for t in ("staged", "q_new", "fresh", "framing_rejects", "json_docs", "csv_rows"):
+        for t in ("staged", "q_new", "framing_rejects", "json_docs", "csv_rows"):
             con.execute(f"DROP TABLE IF EXISTS {t}")
     result.ingest_id = ingest_id
     result.seconds = time.perf_counter() - t0

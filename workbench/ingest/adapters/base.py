@@ -80,6 +80,11 @@ class Adapter:
     requires: tuple[str, ...] = ()
     # Extra `--set` keys this adapter understands beyond the settable columns (e.g. a time origin).
     set_keys: tuple[str, ...] = ()
+    # True when the SELECT reads records only through `extract()` and emits one row per record:
+    # then JSONL lines reach it unvalidated (a malformed line comes out with NULL fields and the
+    # pipeline names it), which saves a full JSON parse per line. Adapters that call JSON
+    # functions on `j` directly, or expand records, must say False.
+    tolerates_malformed: bool = True
     # Extra hint printed when a required --set key is missing.
     hint: str = ""
 
@@ -98,13 +103,14 @@ def extract(fields: dict[str, str], source: str = "records") -> str:
 
     `j ->> path` parses the record again for every field; one `json_extract_string` with a
     list of paths parses it once, which makes ingest several times faster on wide records.
-    Objects and arrays come back as JSON text.
+    Objects and arrays come back as JSON text; a malformed record gives NULLs (see
+    `Adapter.tolerates_malformed`).
     """
     paths = ", ".join(sql_str(p) for p in fields.values())
     cols = ", ".join(f"x[{i}] AS {name}" for i, name in enumerate(fields, 1))
     return (
         f"SELECT line, raw, j, {cols} "
-        f"FROM (SELECT line, raw, j, json_extract_string(j, [{paths}]) AS x FROM {source})"
+        f"FROM (SELECT line, raw, j, try(json_extract_string(j, [{paths}])) AS x FROM {source})"
     )
 
 

@@ -183,10 +183,10 @@ _DESC = ("one call per row; columns by canonical name, common alias or --map can
          "(input incl. cache, output incl. reasoning)")
 
 CSV = Adapter(name="csv", source_format="generic", description=f"Generic CSV table: {_DESC}",
-              select=_select, sniff=_sniff, framing="csv")
+              select=_select, sniff=_sniff, framing="csv", tolerates_malformed=False)
 JSONL = Adapter(name="jsonl", source_format="generic", description=f"Generic JSON Lines / JSON array: {_DESC}",
-                select=_select, sniff=_sniff, framing="json")
+                select=_select, sniff=_sniff, framing="json", tolerates_malformed=False)
 PARQUET = Adapter(name="parquet", source_format="generic", description=f"Generic Parquet table: {_DESC}",
-                  select=_select, sniff=_sniff, framing="parquet")
+                  select=_select, sniff=_sniff, framing="parquet", tolerates_malformed=False)
 
 ADAPTERS = [CSV, JSONL, PARQUET]

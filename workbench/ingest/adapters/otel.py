@@ -241,6 +241,7 @@ FROM rs WHERE empty_raw IS NOT NULL
 
 OTEL_GENAI = Adapter(
     name="otel_genai",
+    tolerates_malformed=False,
     source_format="otel_genai",
     description="OpenTelemetry GenAI spans as OTLP/JSON (Collector file exporter JSONL, or one request per file)",
     sniff=lambda s: isinstance(s.get("resourceSpans"), list),

@@ -117,6 +117,7 @@ FROM g LEFT JOIN reuse USING (line)
 
 MOONCAKE = Adapter(
     name="mooncake_trace",
+    tolerates_malformed=False,
     source_format="mooncake_trace",
     description=(
         "Mooncake trace JSONL (timestamp ms from start, input_length, output_length, hash_ids); "
