@@ -50,6 +50,34 @@ class Workbench:
 
         return overview(self.con)
 
+    def project(self, scenarios: Iterable[str | os.PathLike] = (), multipliers=(1, 10, 50, 100),
+                prices: str | os.PathLike | None = None) -> dict:
+        """Monthly cost per scenario x multiplier, with provenance (see `workbench project`)."""
+        from .projection import project
+
+        return project(self.con, list(scenarios), multipliers, prices)
+
+    def projector(self, prices: str | os.PathLike | None = None):
+        """A Projector over this database: build the profile once, evaluate scenarios in milliseconds."""
+        from .pricing import build_price_book, load_price_book
+        from .scenarios import Projector, build_profile
+
+        build_price_book(self.con, prices)
+        return Projector(build_profile(self.con), load_price_book(prices))
+
+    def priced_calls(self) -> duckdb.DuckDBPyRelation:
+        """Every call with its price key, cost buckets and cost (NULL when unpriced)."""
+        from .pricing import build_price_book
+
+        if not self.con.execute("SELECT count(*) FROM price_books").fetchone()[0]:
+            build_price_book(self.con)
+        return self.con.table("priced_calls")
+
+    def load_outcomes(self, path: str | os.PathLike) -> int:
+        from .outcomes import load_outcomes
+
+        return load_outcomes(self.con, path)
+
     def calls(self) -> duckdb.DuckDBPyRelation:
         """The canonical calls table as a DuckDB relation (`.df()` for pandas)."""
         return self.con.table("calls")

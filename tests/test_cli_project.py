@@ -1,0 +1,56 @@
+"""`workbench project`, `prices` and `outcomes` from the command line: JSON shape, provenance, exit codes."""
+
+import json
+
+from test_pipeline import run_cli
+from test_scenarios import FACTOR, MINI_CALL, fill
+
+
+def test_project_json_records_provenance_and_window(tmp_path, con):
+    fill(con)
+    con.close()
+    db = tmp_path / "test.duckdb"
+    sc = tmp_path / "cheap.yaml"
+    sc.write_text("name: cheap\nsemantic_cache_hit_rate: 0.5\n")
+    p = run_cli("project", "--db", db, "--scenario", sc, "--multipliers", "1,10", "--json")
+    assert p.returncode == 0, p.stderr
+    doc = json.loads(p.stdout)
+    prov = doc["provenance"]
+    assert prov["price_book_version"].startswith("litellm-") and len(prov["data_fingerprint"]) == 64
+    assert set(prov["scenario_hashes"]) == {"baseline", "cheap"}
+    assert "30.4375" in doc["window"]["how"]
+    base, cheap = doc["scenarios"]
+    assert base["multipliers"][1]["monthly_cost_usd"] == 10 * 20 * MINI_CALL * FACTOR
+    assert abs(cheap["multipliers"][0]["savings_pct"] - 0.5) < 1e-9
+    again = json.loads(run_cli("project", "--db", db, "--scenario", sc, "--multipliers", "1,10", "--json").stdout)
+    assert again["scenarios"] == doc["scenarios"]  # the same figures tomorrow
+
+
+def test_project_errors_exit_2(tmp_path, con):
+    fill(con)
+    con.close()
+    db = tmp_path / "test.duckdb"
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("name: b\nrouting: [{share: 2, to: x}]\n")
+    p = run_cli("project", "--db", db, "--scenario", bad)
+    assert p.returncode == 2 and "bad.yaml" in p.stderr and "routing.0.share" in p.stderr
+    p = run_cli("project", "--db", db, "--multipliers", "ten")
+    assert p.returncode == 2
+    p = run_cli("project", "--db", tmp_path / "empty.duckdb")
+    assert p.returncode == 2 and "no calls" in p.stderr
+
+
+def test_prices_explains_resolution(tmp_path):
+    p = run_cli("prices", "gpt-4o-2024-11-20", "no-such-model", "--json")
+    assert p.returncode == 0, p.stderr
+    known, unknown = json.loads(p.stdout)
+    assert known["priced"] and known["price_key"] in ("gpt-4o-2024-11-20", "gpt-4o")
+    assert not unknown["priced"] and "unpriced" in unknown["message"]
+
+
+def test_outcomes_need_an_id_column(tmp_path, con):
+    con.close()
+    f = tmp_path / "o.csv"
+    f.write_text("who,outcome\n1,resolved\n")
+    p = run_cli("outcomes", f, "--db", tmp_path / "test.duckdb")
+    assert p.returncode == 2 and "correlation_id" in p.stderr
