@@ -22,6 +22,7 @@ import random
 import statistics
 import tempfile
 import time
+import warnings
 from pathlib import Path
 
 from workbench import store
@@ -259,6 +260,7 @@ def main() -> None:
         # naive baseline on a sample of raw rows
         m = min(args.naive_rows, args.n)
         t0 = time.perf_counter()
+        warnings.filterwarnings("ignore", message="The inplace keyword")  # raised inside DuckDB's .df()
         df = con.execute(f"SELECT * FROM calls USING SAMPLE reservoir({m} ROWS) REPEATABLE (42)").df()
         t_load = time.perf_counter() - t0
         window_days = (df["ts"].max() - df["ts"].min()).total_seconds() / 86400

@@ -253,6 +253,8 @@ class RateTable:
     def __init__(self, book):
         self.book = book
         self._res: dict[tuple, object] = {}
+        self._lookup = pd.DataFrame(columns=["provider", "model", "tier", "bin", "price_key", "pricing_basis",
+                                             "discount", *_RATE_FIELDS])
 
     def resolution(self, provider, model):
         key = (provider, model)
@@ -261,20 +263,31 @@ class RateTable:
         return self._res[key]
 
     def attach(self, df: pd.DataFrame) -> pd.DataFrame:
-        """Add price_key, pricing_basis, discount and the six rates to every row (NaN: unpriced)."""
-        pairs = df[["provider", "model"]].drop_duplicates()
+        """Add price_key, pricing_basis, discount and the six rates to every row (NaN: unpriced).
+
+        Rates depend only on (provider, model, tier, bin): they are worked out once per distinct
+        combination and cached, so attaching them to a scenario's rows is a single merge.
+        """
+        keys = ["provider", "model", "tier", "bin"]
+        combos = df[keys].drop_duplicates()
+        missing = combos.merge(self._lookup[keys], on=keys, how="left", indicator=True)
+        missing = missing[missing["_merge"] == "left_only"][keys]
+        if not missing.empty:
+            missing = missing.astype({"bin": int})
+            fresh = self._rates_for(missing)
+            self._lookup = fresh if self._lookup.empty else pd.concat([self._lookup, fresh], ignore_index=True)
+        return df.merge(self._lookup, on=keys, how="left")
+
+    def _rates_for(self, combos: pd.DataFrame) -> pd.DataFrame:
         res = []
-        for provider, model in pairs.itertuples(index=False):  # distinct models only
+        for provider, model in combos[["provider", "model"]].drop_duplicates().itertuples(index=False):
             r = self.resolution(None if pd.isna(provider) else provider, None if pd.isna(model) else model)
             res.append((provider, model, r.price_key, r.pricing_basis, r.discount))
         res_df = pd.DataFrame(res, columns=["provider", "model", "price_key", "pricing_basis", "discount"])
-        out = df.merge(res_df, on=["provider", "model"], how="left")
-        lo = np.array((0,) + BIN_EDGES)[out["bin"].to_numpy() - 1]
-        out["bin_lo"] = lo
-        bands = []
-        for key in out["price_key"].dropna().unique():
-            for b in self.book.rates(key):
-                bands.append({"price_key": key, **{k: b[k] for k in ("service_tier", "above_input_tokens", *_RATE_FIELDS)}})
+        out = combos.merge(res_df, on=["provider", "model"], how="left").reset_index(drop=True)
+        out["bin_lo"] = np.array((0,) + BIN_EDGES)[out["bin"].to_numpy() - 1]
+        bands = [{"price_key": key, **{k: b[k] for k in ("service_tier", "above_input_tokens", *_RATE_FIELDS)}}
+                 for key in out["price_key"].dropna().unique() for b in self.book.rates(key)]
         bands_df = pd.DataFrame(bands, columns=["price_key", "service_tier", "above_input_tokens", *_RATE_FIELDS])
         # the band a bin uses: the largest threshold at or below the bin's lower edge
         cand = out.reset_index().merge(bands_df, left_on=["price_key", "tier"], right_on=["price_key", "service_tier"],
@@ -283,7 +296,7 @@ class RateTable:
         cand = cand.sort_values("above_input_tokens").groupby("index").tail(1).set_index("index")
         for f in _RATE_FIELDS:
             out[f] = cand[f].reindex(out.index)
-        return out
+        return out.drop(columns=["bin_lo"])
 
 
 def price_rows(df: pd.DataFrame) -> pd.Series:
@@ -429,8 +442,10 @@ class Projector:
 
     def evaluate(self, sc: Scenario, multipliers=DEFAULT_MULTIPLIERS, bootstrap: int = 1000) -> dict:
         """Monthly figures for one scenario at each multiplier, beside today's mix."""
-        df = self.priced(sc)
-        base = self.priced(BASELINE) if sc is not BASELINE else df
+        if self._base_cost is None:
+            self._base_cost = self.priced(BASELINE)  # today's mix, priced once per projector
+        base = self._base_cost
+        df = base if sc is BASELINE else self.priced(sc)
         mf = self.profile.monthly_factor
         unpriced_mask = df["price_key"].isna()
         api = df[~unpriced_mask & (df["pricing_basis"] != "self_hosted")]
@@ -442,22 +457,26 @@ class Projector:
             idx = rng.integers(0, len(daily), size=(bootstrap, len(daily)))
             spread = daily.to_numpy()[idx].mean(axis=1) * DAYS_PER_MONTH
         sessions = sum(self.profile.sessions.values())
+        # everything but self-hosted capacity is linear in volume: aggregate once, scale per multiplier
+        api_1x, base_api_1x, calls_1x = api["cost"].sum() * mf, base_api["cost"].sum() * mf, df["calls"].sum() * mf
+        model_1x = (df.assign(tokens=df["input_tokens"] + df["output_tokens"])
+                      .groupby(["provider", "model", "price_key"], dropna=False)[["calls", "tokens", "cost"]].sum()
+                      .reset_index())
+        feature_1x = df.groupby("feature")[["calls", "cost"]].sum().reset_index()
         out = []
         for m in multipliers:
             hosted = self.self_hosted_monthly(df, m)
             fixed = sum(h["monthly_cost_usd"] for h in hosted.values())
-            cost = api["cost"].sum() * mf * m + fixed
+            cost = api_1x * m + fixed
             base_hosted = sum(h["monthly_cost_usd"] for h in self.self_hosted_monthly(base, m).values())
-            base_cost = base_api["cost"].sum() * mf * m + base_hosted
-            calls = df["calls"].sum() * mf * m
-            by_model = (df.assign(cost=df["cost"] * mf * m, calls=df["calls"] * mf * m,
-                                  tokens=(df["input_tokens"] + df["output_tokens"]) * mf * m)
-                          .groupby(["provider", "model", "price_key"], dropna=False)[["calls", "tokens", "cost"]].sum()
-                          .reset_index())
+            base_cost = base_api_1x * m + base_hosted
+            calls = calls_1x * m
+            by_model = model_1x.copy()
+            by_model[["calls", "tokens", "cost"]] *= mf * m
             for name, h in hosted.items():
                 by_model.loc[by_model["price_key"] == f"self_hosted/{name}", "cost"] = h["monthly_cost_usd"]
-            by_feature = (df.assign(cost=df["cost"] * mf * m, calls=df["calls"] * mf * m)
-                            .groupby("feature")[["calls", "cost"]].sum().reset_index())
+            by_feature = feature_1x.copy()
+            by_feature[["calls", "cost"]] *= mf * m
             out.append({
                 "multiplier": m,
                 "monthly_cost_usd": cost,
