@@ -54,3 +54,43 @@ def test_outcomes_need_an_id_column(tmp_path, con):
     f.write_text("who,outcome\n1,resolved\n")
     p = run_cli("outcomes", f, "--db", tmp_path / "test.duckdb")
     assert p.returncode == 2 and "correlation_id" in p.stderr
+
+
+def test_assess_cli_json_and_history(tmp_path, con):
+    from pathlib import Path
+
+    fill(con)
+    con.close()
+    db = tmp_path / "test.duckdb"
+    root = Path(__file__).resolve().parents[1]
+    p = run_cli("assess", "--db", db, "--answers", root / "data" / "answers.yaml", "--json", cwd=root)
+    assert p.returncode == 0, p.stderr
+    doc = json.loads(p.stdout)
+    assert doc["verdict"] in ("ready", "conditionally ready", "not ready") and doc["sections"] and doc["plan"]
+    run_cli("assess", "--db", db, "--json", cwd=root)
+    hist = json.loads(run_cli("assess", "--db", db, "--history", "--json", cwd=root).stdout)
+    assert len(hist) == 2
+    cmp = run_cli("assess", "--db", db, "--compare", "1", "2", cwd=root)
+    assert cmp.returncode == 0 and "Assessment 1 -> 2" in cmp.stdout
+    bad = tmp_path / "answers.yaml"
+    bad.write_text("answers:\n  eval-01: {status: na}\n")
+    p = run_cli("assess", "--db", db, "--answers", bad, cwd=root)
+    assert p.returncode == 2 and "eval-01" in p.stderr and "Traceback" not in p.stderr
+
+
+def test_eval_cli_gate_fails_with_exit_1(tmp_path):
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    suite = root / "data" / "evals" / "support_suite.yaml"
+    db = tmp_path / "ev.duckdb"
+    first = run_cli("eval", suite, "--db", db, "--stub", "--json")
+    assert first.returncode == 0, first.stderr
+    assert json.loads(first.stdout)["gate_passed"]
+    worse = run_cli("eval", suite, "--db", db, "--stub", "--prompt", root / "data/evals/prompts/support_v2_terse.yaml")
+    assert worse.returncode == 1, worse.stderr
+    assert "FAIL" in worse.stdout and "regressed:" in worse.stdout
+    bad = tmp_path / "suite.yaml"
+    bad.write_text("name: x\n")
+    p = run_cli("eval", bad, "--db", db)
+    assert p.returncode == 2 and "suite.yaml" in p.stderr and "Traceback" not in p.stderr

@@ -73,6 +73,13 @@ class Workbench:
             build_price_book(self.con)
         return self.con.table("priced_calls")
 
+    def assess(self, checklist: str | os.PathLike = "checklists/production-readiness.yaml",
+               answers: str | os.PathLike | None = None, store: bool = True):
+        """Readiness review: an Assessment (verdict, section scores, evidence, contradictions, plan)."""
+        from .checklist import assess
+
+        return assess(self.con, checklist, answers, store=store)
+
     def load_outcomes(self, path: str | os.PathLike) -> int:
         from .outcomes import load_outcomes
 

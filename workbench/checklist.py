@@ -500,7 +500,7 @@ class Assessment:
                  f"Verdict: {self.verdict.upper()}"]
         lines += [f"  - {r}" for r in self.verdict_reasons]
         lines.append(f"Score: {_fmt(o['weighted'])} weighted mean, {_fmt(o['weakest'])} weakest section "
-                     f"({o['weakest_section']}); {_fmt(o['vs_attainable'])} of attainable "
+                     f"({o['weakest_section']}); {_fmt(o['vs_attainable'])} of the attainable "
                      f"{_fmt(o['attainable'])}")
         lines.append(f"Open items: {o['open_high']} high, {o['open_medium']} medium, {o['open_low']} low; "
                      f"{o['unknown']} unanswered, {o['na']} n/a, {o['contradictions']} contradicted by evidence")

@@ -263,6 +263,89 @@ def outcomes(path, db) -> None:
     click.echo(f"loaded {n:,} outcomes from {path}")
 
 
+DEFAULT_CHECKLIST = "checklists/production-readiness.yaml"
+
+
+@cli.command()
+@click.option("--checklist", default=DEFAULT_CHECKLIST, show_default=True, metavar="FILE",
+              help="Checklist YAML (or an AWS Well-Architected custom-lens JSON).")
+@click.option("--answers", metavar="FILE", help="Answers YAML: status, evidence, owner, due per item.")
+@click.option("--db", help=DB_HELP)
+@click.option("--compare", nargs=2, type=int, metavar="ID_A ID_B", help="Compare two stored assessments instead.")
+@click.option("--history", is_flag=True, help="List stored assessments.")
+@click.option("--export-lens", metavar="FILE", help="Also write the checklist as an AWS Well-Architected custom lens (JSON).")
+@click.option("--fail-on-not-ready", is_flag=True, help="Exit 1 when the verdict is 'not ready' (for CI).")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON document on stdout.")
+def assess(checklist, answers, db, compare, history, export_lens, fail_on_not_ready, as_json) -> None:
+    """Production-readiness review: answers checked against evidence in the logs and eval runs."""
+    from . import store
+    from .checklist import assess as run, compare as diff, list_assessments, load_checklist, write_wa_lens
+
+    con = store.connect(db)
+    if history:
+        rows = list_assessments(con)
+        _emit_json(rows) if as_json else _table(rows, title="Assessments")
+        return
+    if compare:
+        c = diff(con, *compare)
+        _emit_json(c.as_dict()) if as_json else click.echo(c.to_text())
+        return
+    if export_lens:
+        click.echo(f"wrote {write_wa_lens(load_checklist(checklist), export_lens)}", err=True)
+    a = run(con, checklist, answers)
+    if as_json:
+        _emit_json(a.as_dict())
+    else:
+        click.echo(a.to_text())
+        click.echo(f"\nstored as assessment {a.assessment_id}; compare with `workbench assess --compare A B`")
+    if fail_on_not_ready and a.verdict == "not ready":
+        sys.exit(1)
+
+
+@cli.command(name="eval")
+@click.argument("suite")
+@click.option("--db", help=DB_HELP)
+@click.option("--baseline", default="latest", show_default=True,
+              help="Run id to gate against, `latest` (latest passing run of the same suite and model) or `none`.")
+@click.option("--prompt", "prompt", metavar="FILE", help="Use this prompt file instead of the suite's (try a change).")
+@click.option("--no-cache", is_flag=True, help="Call the models even when a cached response exists.")
+@click.option("--stub", is_flag=True, help="Serve the suite's models from the local stub server (offline demo/tests).")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON document on stdout.")
+def eval_(suite, db, baseline, prompt, no_cache, stub, as_json) -> None:
+    """Run an eval suite through LiteLLM, store every result, gate regressions (exit 1 on failure)."""
+    import contextlib
+    import os
+
+    from . import store
+    from .evals import run_suite
+
+    con = store.connect(db)
+    trigger = "ci" if os.environ.get("CI") else "manual"
+    ctx = contextlib.nullcontext()
+    if stub:
+        from .evals.stub_server import StubServer
+
+        ctx = StubServer()
+    with ctx:
+        report = run_suite(con, suite, baseline=None if baseline == "none" else baseline, use_cache=not no_cache,
+                           trigger=trigger, progress=None if as_json else True, prompt=prompt)
+    if as_json:
+        _emit_json(report.as_dict())
+    else:
+        _table(report.rows(), title=f"Eval suite {report.suite}")
+        for r in report.runs:
+            g = r.gate
+            if g is None:
+                continue
+            click.echo(f"{r.model}: {'PASS' if r.passed else 'FAIL'} — {g.reason}")
+            for sl in g.failing_slices:
+                click.echo(f"  failing slice: {sl}")
+            for case in g.regressed[:15]:
+                click.echo(f"  regressed: {case.get('case_id')} {case.get('baseline'):.3f} -> {case.get('current'):.3f}")
+    if not report.gate_passed:
+        sys.exit(1)
+
+
 @cli.command()
 @click.option("--json", "as_json", is_flag=True)
 def formats(as_json) -> None:
@@ -299,6 +382,12 @@ def demo(out, as_json) -> None:
     rows = [{"scenario": s["scenario"], **{f"{m['multiplier']:g}x $/month": round(m["monthly_cost_usd"], 2)
                                           for m in s["multipliers"]}} for s in made["projection"]["scenarios"]]
     _table(rows, title="Projected monthly cost of the sample pilot (USD)")
+    for name, rep in made["evals"].items():
+        click.echo(f"evals ({name}): " + "; ".join(f"{r['model']} score {r['score']:.3f} {'pass' if r['gate'] == 'pass' else 'FAIL'}"
+                                                  for r in rep))
+    a = made["assessment"]
+    click.echo(f"readiness: {a['verdict'].upper()} ({a['overall']['open_high']} high-severity items open, "
+               f"{len(a['contradictions'])} answers contradicted by the logs)")
     click.echo(f"database: {made['db']}  (try: workbench summary --db {made['db']} --by feature)")
     for name, path in made["files"].items():
         click.echo(f"{name}: {path}")

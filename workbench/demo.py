@@ -29,6 +29,7 @@ def sample_scenarios() -> list[Path]:
 
 
 PRICES = DATA / "prices.yaml"
+CHECKLIST = DATA.parent / "checklists" / "production-readiness.yaml"
 
 
 def run_demo(out: Path) -> dict:
@@ -48,5 +49,13 @@ def run_demo(out: Path) -> dict:
         load_outcomes(wb.con, SAMPLE / "outcomes.csv")
         projection = project(wb.con, sample_scenarios(), (1, 10, 50, 100), PRICES)
         (out / "projection.json").write_text(json.dumps(projection, indent=2, default=str))
+        from .evals import run_demo as run_evals
+
+        evals = run_evals(wb.con)  # against the local stub server: offline
+        assessment = wb.assess(CHECKLIST, DATA / "answers.yaml")
+        (out / "assessment.json").write_text(json.dumps(assessment.as_dict(), indent=2, default=str))
         return {"db": str(db), "ingest": report.as_dict(), "overview": wb.overview(), "projection": projection,
-                "files": {"projection": str(out / "projection.json")}}
+                "evals": {k: evals[k].rows() for k in ("baseline", "candidate")},
+                "assessment": {"verdict": assessment.verdict, "overall": assessment.overall,
+                               "contradictions": assessment.contradictions},
+                "files": {"projection": str(out / "projection.json"), "assessment": str(out / "assessment.json")}}

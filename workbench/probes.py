@@ -526,7 +526,7 @@ def _eval_regression_baseline(con, p):
 WITH r AS (SELECT suite, started_at, mean_score, passed,
                   lag(mean_score) OVER (PARTITION BY suite ORDER BY started_at) AS prev_score,
                   row_number() OVER (PARTITION BY suite ORDER BY started_at DESC) AS recency
-           FROM eval_runs),
+           FROM eval_runs WHERE mean_score IS NOT NULL),
      latest AS (SELECT * FROM r WHERE recency = 1)
 SELECT (SELECT count(*) FROM eval_runs) AS runs,
        count(*) AS suites,

@@ -242,8 +242,18 @@ def projection(con, scenarios=(), multipliers=(1, 10, 50, 100), prices: str | No
     """`project()` with 1x and the headline multipliers always included."""
     from .projection import project
 
+    from .pricing import load_price_book
+    from .scenarios import BASELINE, Projector, build_profile, load_scenario
+
     ms = sorted({float(m) for m in (multipliers or ())} | {1.0, *HEADLINE_MULTIPLIERS})
-    return project(con, _paths(scenarios), ms, prices or None)
+    proj = project(con, _paths(scenarios), ms, prices or None, sensitivity_at=None)
+    # the tornado chart is worked out for the recommended scenario only (it prices dozens of variants)
+    rec = recommend(proj)
+    best = next((s for s in proj["scenarios"] if s["scenario"] == rec.get("scenario")), None)
+    if best is not None:
+        sc = load_scenario(best["file"]) if best.get("file") else BASELINE
+        best["sensitivity"] = Projector(build_profile(con), load_price_book(prices or None)).sensitivity(sc, RECOMMEND_AT)
+    return proj
 
 
 def _at(s: dict, m: float) -> dict | None:
@@ -305,23 +315,62 @@ def readiness(con, checklist: str | None = "", answers: str | None = "", store: 
 # ---------------------------------------------------------------------------------------------
 
 
-def evals(con, suite: str | None = "") -> dict:
-    """Run `suite` when given (workbench.evals.run_suite); else the latest stored eval run, if any."""
+def evals(con, suite: str | None = "", stub: bool = False) -> dict:
+    """Run `suite` when given (workbench.evals.run_suite), else the latest stored runs; or why there are none.
+
+    `stub`: serve the run from the bundled offline stub model server (the sample suites point at it).
+    Returns {status: ran | stored | no_runs, suite, gate_passed, runs: [...], cost_quality: [...]}.
+    """
+    try:
+        from .evals import cost_quality, run_suite
+    except ImportError:
+        return {"status": "no_runs", "reason": "the eval runner (workbench.evals) is not available"}
     if _nonempty(suite):
-        try:
-            from .evals import run_suite
-        except ImportError:
-            return {"status": "no_runs", "reason": "the eval runner (workbench.evals.run_suite) is not available"}
-        result = run_suite(con, str(suite)).as_dict()
-        result.setdefault("status", "ran")
-        result["suite_file"] = str(suite)
-        return result
-    if not table_exists(con, "eval_runs"):
-        return {"status": "no_runs", "reason": "no eval runs in this database"}
-    runs = records(con, "SELECT * FROM eval_runs ORDER BY 1 DESC LIMIT 5")
-    if not runs:
-        return {"status": "no_runs", "reason": "no eval runs in this database"}
-    return {"status": "stored", "runs": runs}
+        if stub:
+            from .evals.stub_server import StubServer
+
+            with StubServer():
+                rep = run_suite(con, str(suite), backoff_base=0)
+        else:
+            rep = run_suite(con, str(suite))
+        d = rep.as_dict()
+        runs = [_run_row(r) for r in d.get("runs", [])]
+        ids = [r["run_id"] for r in runs]
+        out = {"status": "ran", "suite": d.get("suite"), "suite_file": str(suite), "gate_passed": d.get("gate_passed"),
+               "runs": runs}
+    else:
+        if not table_exists(con, "eval_runs"):
+            return {"status": "no_runs", "reason": "no eval runs in this database"}
+        latest = con.execute("SELECT suite FROM eval_runs WHERE status = 'finished' ORDER BY finished_at DESC LIMIT 1").fetchall()
+        if not latest:
+            return {"status": "no_runs", "reason": "no finished eval runs in this database"}
+        name = latest[0][0]
+        rows = records(con, """
+            SELECT run_id, model, prompt_version, n_cases, n_errors, mean_score, pass_rate, cost_usd, p95_latency_ms,
+                   passed, baseline_run_id, gate ->> '$.reason' AS gate_reason, finished_at
+            FROM eval_runs WHERE suite = ? AND status = 'finished'
+            QUALIFY row_number() OVER (PARTITION BY model ORDER BY finished_at DESC) = 1 ORDER BY model""", [name])
+        runs = [dict(r, finished_at=str(r["finished_at"])) for r in rows]
+        ids = [r["run_id"] for r in runs]
+        out = {"status": "stored", "suite": name, "gate_passed": all(r.get("passed") is not False for r in runs),
+               "runs": runs}
+    try:
+        cq = cost_quality(con, run_ids=ids) if ids else None
+        out["cost_quality"] = [] if cq is None else [
+            {k: (None if isinstance(v, float) and (math.isnan(v) or math.isinf(v)) else v) for k, v in r.items()}
+            for r in cq.to_dict("records")]
+    except Exception as exc:  # the chart is a nicety; the table above carries the result
+        out["cost_quality"], out["cost_quality_error"] = [], str(exc)
+    return out
+
+
+def _run_row(r: dict) -> dict:
+    g = r.get("gate") or {}
+    return {"run_id": r.get("run_id"), "model": r.get("model"), "prompt_version": r.get("prompt_version"),
+            "n_cases": r.get("n_cases"), "n_errors": r.get("n_errors"), "mean_score": r.get("mean_score"),
+            "pass_rate": r.get("pass_rate"), "cost_usd": r.get("cost_usd"), "p95_latency_ms": r.get("p95_latency_ms"),
+            "passed": r.get("passed", g.get("passed")), "baseline_run_id": g.get("baseline_run_id"),
+            "gate_reason": g.get("reason")}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -420,6 +469,9 @@ def wrap(inner: str) -> str:
     return f'<div class="wb">{inner}</div>'
 
 
+_NUMERIC = ("usd", "usd4", "pct", "num", "ms", "raw3")
+
+
 def table_html(rows: list[dict] | pd.DataFrame, columns: list[tuple[str, str, str]] | None = None,
                max_rows: int = 50) -> str:
     """columns: (key, header, kind) with kind in text/usd/pct/num/ms/raw."""
@@ -429,10 +481,12 @@ def table_html(rows: list[dict] | pd.DataFrame, columns: list[tuple[str, str, st
         return '<p class="wb-note">none</p>'
     columns = columns or [(k, k.replace("_", " "), "text") for k in rows[0]]
     fmt = {"usd": usd, "pct": pct, "num": num, "ms": lambda v: "n/a" if v is None or (isinstance(v, float) and math.isnan(v)) else f"{v:,.0f} ms",
-           "text": esc, "raw": lambda v: "" if v is None else str(v)}
-    head = "".join(f'<th class="{"n" if k in ("usd", "pct", "num", "ms") else ""}">{esc(h)}</th>' for _, h, k in columns)
+           "text": esc, "raw": lambda v: "" if v is None else str(v),
+           "raw3": lambda v: "n/a" if v is None or (isinstance(v, float) and math.isnan(v)) else f"{v:.3f}",
+           "usd4": lambda v: usd(v, 4)}
+    head = "".join(f'<th class="{"n" if k in _NUMERIC else ""}">{esc(h)}</th>' for _, h, k in columns)
     body = "".join(
-        "<tr>" + "".join(f'<td class="{"n" if k in ("usd", "pct", "num", "ms") else ""}">{fmt[k](r.get(c))}</td>'
+        "<tr>" + "".join(f'<td class="{"n" if k in _NUMERIC else ""}">{fmt[k](r.get(c))}</td>'
                          for c, _, k in columns) + "</tr>"
         for r in rows[:max_rows])
     more = f'<p class="wb-note">{len(rows) - max_rows} more rows not shown</p>' if len(rows) > max_rows else ""
@@ -520,16 +574,12 @@ def executive_summary_html(client: str, proj: dict, rec: dict, ready: dict, ev: 
 
 
 def eval_headline(ev: dict) -> str:
-    if ev.get("status") == "no_runs":
+    if ev.get("status") not in ("ran", "stored"):
         return "No eval runs."
-    if ev.get("status") == "stored":
-        return f"{len(ev['runs'])} stored eval run(s); latest shown below."
-    gate = ev.get("gate") or {}
-    passed = gate.get("passed") if isinstance(gate, dict) else None
-    bits = [f"Suite {ev.get('suite') or ev.get('suite_name') or Path(str(ev.get('suite_file', ''))).name} ran"]
-    if passed is not None:
-        bits.append("gate passed" if passed else "gate FAILED")
-    return ", ".join(bits) + "."
+    n = len(ev.get("runs") or [])
+    verb = "ran now" if ev["status"] == "ran" else "latest stored runs"
+    gate = "every run passed its regression gate" if ev.get("gate_passed") else "the regression gate FAILED for at least one run"
+    return f"Suite {ev.get('suite')}: {n} model run(s) ({verb}); {gate}."
 
 
 def profile_html(prof: dict) -> str:
@@ -598,30 +648,55 @@ def readiness_html(ready: dict) -> str:
                      f'<span class="wb-note">{esc(ready.get("reason"))}</span></p>')
         return wrap("".join(parts))
     verdict = ready.get("verdict")
-    parts.append(f'<p>Verdict: <span class="wb-badge {_verdict_class(verdict)}">{esc(str(verdict).replace("_", " "))}</span></p>')
+    cl = ready.get("checklist") or {}
+    parts.append(f'<p>Verdict: <span class="wb-badge {_verdict_class(verdict)}">{esc(str(verdict).replace("_", " "))}</span> '
+                 f'<span class="wb-note">{esc("; ".join(map(str, ready.get("verdict_reasons") or [])))}</span></p>')
+    if cl:
+        parts.append(f'<p class="wb-note">Checklist: {esc(cl.get("title") or cl.get("id"))} v{esc(cl.get("version"))}; '
+                     f'answers: {esc(Path(str((ready.get("answers") or {}).get("path") or "none")).name)} '
+                     f'({num((ready.get("answers") or {}).get("answered"))} answered).</p>')
+    o = ready.get("overall") or {}
+    if o:
+        parts.append(kpis_html([("weighted score", pct((o.get("weighted") or 0) / 100)),
+                                ("of attainable", pct((o.get("vs_attainable") or 0) / 100)),
+                                ("weakest section", esc(o.get("weakest_section") or "n/a")),
+                                ("open high-severity", num(o.get("open_high"))),
+                                ("contradictions", num(o.get("contradictions")))]))
     scores = section_scores(ready)
     if not scores.empty:
-        parts.append("<h3>Section scores</h3>" + table_html(scores, [("section", "section", "text"), ("score", "score", "pct")]))
+        raw = {r.get("title") or r.get("id"): r for r in ready.get("sections") or [] if isinstance(r, dict)}
+        rows = [{"section": r["section"], "score": r["score"], "open": (raw.get(r["section"]) or {}).get("open"),
+                 "gate": "yes" if (raw.get(r["section"]) or {}).get("gate") else ""} for r in scores.to_dict("records")]
+        parts.append("<h3>Section scores</h3>" + table_html(rows, [("section", "section", "text"), ("score", "score", "pct"),
+                                                                    ("open", "open items", "num"), ("gate", "gating", "text")]))
     contra = ready.get("contradictions") or []
     if contra:
-        parts.append("<h3>Contradictions between answers and logs</h3>" + table_html(_flatten(contra)))
+        parts.append("<h3>Contradictions between answers and logs</h3><ul>"
+                     + "".join(f"<li>{esc(c if isinstance(c, str) else c.get('text') or c)}</li>" for c in contra) + "</ul>")
     plan = ready.get("plan") or []
-    parts.append("<h3>Improvement plan</h3>" + (table_html(_flatten(plan)) if plan else '<p class="wb-note">nothing to improve</p>'))
+    parts.append("<h3>Improvement plan</h3>")
+    if plan and isinstance(plan[0], dict):
+        parts.append(table_html(plan, [("stage", "stage", "text"), ("severity", "severity", "text"), ("id", "item", "text"),
+                                       ("title", "what", "text"), ("finding", "finding", "text"),
+                                       ("guidance", "action", "text"), ("owner", "owner", "text"), ("due", "due", "text")],
+                                max_rows=100))
+    elif plan:
+        parts.append("<ol>" + "".join(f"<li>{esc(p)}</li>" for p in plan) + "</ol>")
+    else:
+        parts.append('<p class="wb-note">nothing to improve</p>')
     return wrap("".join(parts))
 
 
 def section_scores(ready: dict) -> pd.DataFrame:
     raw = ready.get("sections") or ready.get("section_scores") or []
-    rows = []
     if isinstance(raw, dict):
         raw = [dict(v, section=k) if isinstance(v, dict) else {"section": k, "score": v} for k, v in raw.items()]
-    for r in raw:
-        if isinstance(r, dict):
-            score = r.get("score")
-            if isinstance(score, (int, float)) and score > 1:
-                score = score / 100
-            rows.append({"section": r.get("title") or r.get("section") or r.get("name") or r.get("id"), "score": score})
-    return pd.DataFrame(rows, columns=["section", "score"])
+    rows = [{"section": r.get("title") or r.get("section") or r.get("name") or r.get("id"), "score": r.get("score")}
+            for r in raw if isinstance(r, dict) and isinstance(r.get("score"), (int, float))]
+    df = pd.DataFrame(rows, columns=["section", "score"])
+    if not df.empty and df["score"].max() > 1:  # percentages
+        df["score"] = df["score"] / 100
+    return df
 
 
 def _flatten(rows: list) -> list[dict]:
@@ -637,16 +712,23 @@ def _flatten(rows: list) -> list[dict]:
 
 def evals_html(ev: dict) -> str:
     parts = ['<h2 id="evals">Eval results</h2>']
-    st = ev.get("status")
-    if st == "no_runs":
+    if ev.get("status") not in ("ran", "stored"):
         parts.append(f'<p><span class="wb-badge na">no eval runs</span> <span class="wb-note">{esc(ev.get("reason"))}</span></p>')
         return wrap("".join(parts))
-    if st == "stored":
-        parts.append(table_html(_flatten(ev["runs"])))
-        return wrap("".join(parts))
-    parts.append("<p>" + esc(eval_headline(ev)) + "</p>")
-    flat = {k: v for k, v in ev.items() if not isinstance(v, (dict, list))}
-    parts.append(table_html([{"field": k, "value": v} for k, v in flat.items()]))
+    badge = '<span class="wb-badge ok">gate passed</span>' if ev.get("gate_passed") else '<span class="wb-badge bad">gate failed</span>'
+    parts.append(f"<p>{badge} {esc(eval_headline(ev))}</p>")
+    rows = [dict(r, gate="pass" if r.get("passed") else ("FAIL" if r.get("passed") is False else "")) for r in ev["runs"]]
+    parts.append(table_html(rows, [
+        ("model", "model", "text"), ("prompt_version", "prompt", "text"), ("n_cases", "cases", "num"),
+        ("n_errors", "errors", "num"), ("mean_score", "mean score", "raw3"), ("pass_rate", "pass rate", "pct"),
+        ("cost_usd", "cost", "usd4"), ("p95_latency_ms", "p95", "ms"), ("gate", "gate", "text"),
+        ("gate_reason", "gate detail", "text")]))
+    cq = ev.get("cost_quality") or []
+    if cq:
+        parts.append("<h3>Cost vs quality</h3>" + table_html(cq, [
+            ("model", "model", "text"), ("mean_score", "quality", "raw3"), ("cost_per_case_usd", "cost per case", "usd4"),
+            ("cost_per_correct_usd", "cost per correct answer", "usd4"), ("p95_latency_ms", "p95", "ms"),
+            ("dominated", "dominated", "text")]))
     return wrap("".join(parts))
 
 
@@ -672,3 +754,74 @@ def provenance_html(prov: dict) -> str:
         inner += "<h3>Input files</h3>" + table_html(files, [("kind", "kind", "text"), ("file", "file", "text"),
                                                                ("sha256", "sha256", "text")], max_rows=200)
     return wrap(inner)
+
+
+# ---------------------------------------------------------------------------------------------
+# Notebook helpers
+# ---------------------------------------------------------------------------------------------
+
+
+def default_scenarios() -> list[str]:
+    """The bundled sample scenarios (data/scenarios/*.yaml)."""
+    return [str(p) for p in sorted((DATA / "scenarios").glob("*.yaml"))]
+
+
+def default_prices() -> str:
+    p = DATA / "prices.yaml"
+    return str(p) if p.exists() else ""
+
+
+def projector(wb, prices: str | None = ""):
+    """A Projector (profile built once) for the widgets; the database can be closed afterwards."""
+    return wb.projector(prices or None)
+
+
+def eval_charts(ev: dict) -> list:
+    """Charts for the eval section (none when there are no runs)."""
+    from . import charts
+
+    if ev.get("status") in (None, "no_runs", "error"):
+        return []
+    out = []
+    metrics = eval_metrics_frame(ev)
+    if not metrics.empty:
+        out.append(charts.metric_bars(metrics))
+    points = eval_cost_quality_frame(ev)
+    if not points.empty:
+        out.append(charts.cost_vs_quality(points))
+    return out
+
+
+def eval_metrics_frame(ev: dict) -> pd.DataFrame:
+    rows = [{"run": f"{r.get('model')} ({r.get('prompt_version') or '-'})", "metric": m, "value": r.get(k)}
+            for r in ev.get("runs") or [] for m, k in (("mean score", "mean_score"), ("pass rate", "pass_rate"))
+            if r.get(k) is not None]
+    return pd.DataFrame(rows, columns=["run", "metric", "value"])
+
+
+def eval_cost_quality_frame(ev: dict) -> pd.DataFrame:
+    rows = [{"label": r.get("model"), "cost_usd": r.get("cost_per_case_usd"), "quality": r.get("mean_score")}
+            for r in ev.get("cost_quality") or [] if r.get("cost_per_case_usd") is not None and r.get("mean_score") is not None]
+    return pd.DataFrame(rows, columns=["label", "cost_usd", "quality"])
+
+
+def summary_bundle(client: str, proj: dict, rec: dict, ready: dict, ev: dict, prov: dict) -> dict:
+    """A machine-readable summary of the report (kept in the executed notebook, read by the batch)."""
+    import json
+
+    figures = rec.get("figures") or {}
+    data = {
+        "client": client,
+        "recommended": rec.get("scenario"),
+        "recommended_how": rec.get("how"),
+        "monthly_today_usd": rec.get("today_usd"),
+        "monthly_usd": {mult(m): (figures.get(m) or {}).get("monthly_cost_usd") for m in HEADLINE_MULTIPLIERS},
+        "verdict": ready.get("verdict") if ready.get("status") == "assessed" else ready.get("status"),
+        "top_gaps": top_gaps(ready),
+        "evals": ev.get("status"),
+        "eval_gate_passed": ev.get("gate_passed") if ev.get("status") in ("ran", "stored") else None,
+        "provenance": {k: prov.get(k) for k in ("workbench_version", "litellm_version", "price_book_version",
+                                                "data_fingerprint", "generated_at")},
+    }
+    data = json.loads(json.dumps(data, default=str))
+    return {"application/vnd.workbench.summary+json": data, "text/plain": json.dumps(data)[:200]}

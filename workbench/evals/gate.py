@@ -23,8 +23,6 @@ import json
 import math
 from dataclasses import asdict, dataclass, field
 
-import numpy as np
-
 from ..errors import WorkbenchError
 from .suite import Gate
 
@@ -90,6 +88,8 @@ def _t_quantile(p: float, df: int) -> float:
 def paired_interval(d, confidence: float = 0.95, method: str = "bootstrap", seed: int = 0,
                     resamples: int = 2000) -> tuple[float | None, float | None, float | None]:
     """(mean, low, high) of the mean of paired differences d."""
+    import numpy as np
+
     d = np.asarray(d, dtype=float)
     n = len(d)
     if n == 0:
@@ -149,6 +149,8 @@ def find_baseline(con, suite: str, model: str, exclude: str | None = None) -> st
 
 def compare(con, run_id: str, baseline_run_id: str | None, gate: Gate) -> GateResult:
     """The gate verdict for run_id against baseline_run_id (None: absolute checks only)."""
+    import numpy as np
+
     cur = metric_values(con, run_id, gate.metric)
     res = GateResult(passed=True, reason="", metric=gate.metric, baseline_run_id=baseline_run_id,
                      margin=gate.max_drop, confidence=gate.confidence, method=gate.method, rule=gate.rule)

@@ -189,7 +189,7 @@ def _staging_sql(adapter: Adapter, options: Options) -> str:
         latency_ms, ttft_ms, st AS status,
         CASE WHEN st = 'error' THEN coalesce(error_type, 'other') END AS error_type, finish_reason,
         session_id, trace_id, user_id, feature, prompt_version, environment, logged_cost_usd,
-        attributes
+        CASE WHEN CAST(attributes AS VARCHAR) <> '{{}}' THEN attributes END AS attributes
     FROM v
     """
 

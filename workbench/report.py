@@ -1,0 +1,507 @@
+"""Client reports: papermill runs `notebooks/report.ipynb`, nbconvert turns it into one offline HTML.
+
+    render_report("Acme", "reports/", db="acme.duckdb", scenarios=[...])   # -> {"html": ..., "notebook": ...}
+    run_batch("data/clients.yaml", "reports/")                           # -> summary (per-client status)
+    serve(8866)                                                           # Voila on 127.0.0.1: the cost explorer
+
+How a report is made (one process, imports once):
+  1. parameters are checked against the notebook's `parameters` cell (`papermill.inspect_notebook`)
+     BEFORE any kernel starts: an unknown or mistyped name is a WorkbenchError, not a warning;
+  2. papermill executes the notebook in-process (kernel `python3`, which jupyter_client maps to
+     this interpreter) with absolute paths and `cwd` = the output folder; the executed notebook
+     is written beside the HTML as the audit trail (on failure, with papermill's error banner);
+  3. one reused `HTMLExporter` (lab template minus its CDN scripts, plus our CSS) writes the HTML
+     with code, prompts and bookkeeping cells removed. Charts are inline SVG (vl-convert), so the
+     file fetches nothing: no `http(s)` src or href anywhere;
+  4. optionally a PDF, printed by a system Chromium from that HTML.
+
+A batch runs several clients at once (threads: each client's notebook runs in its own kernel
+process, so the work is parallel while papermill, nbconvert and the exporter are loaded once).
+A failing client keeps its partial notebook and an `.error.txt`; the others go on.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import threading
+import time
+import traceback
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Iterable
+
+from .errors import WorkbenchError
+
+ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOKS = ROOT / "notebooks"
+REPORT_NOTEBOOK = NOTEBOOKS / "report.ipynb"
+EXPLORER_NOTEBOOK = NOTEBOOKS / "02_cost_scenarios.ipynb"
+KERNEL = "python3"
+CHROMIUM = ("/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome")
+SUMMARY_MIME = "application/vnd.workbench.summary+json"
+REMOVE_TAGS = {"remove-cell", "injected-parameters", "papermill-error-cell-tag"}
+_HTTP_REF = re.compile(r"""(?:src|href)\s*=\s*["']?\s*(?:https?:)?//""", re.I)
+
+
+class ReportError(WorkbenchError):
+    """A report could not be made; `paths` holds what was written (the partial notebook, the error)."""
+
+    exit_code = 1
+
+    def __init__(self, message: str, paths: dict | None = None):
+        super().__init__(message)
+        self.paths = paths or {}
+
+
+# ---------------------------------------------------------------------------------------------
+# Parameters
+# ---------------------------------------------------------------------------------------------
+
+_declared_cache: dict[tuple[str, float], dict] = {}
+_TYPES = {"str": (str,), "int": (int,), "float": (int, float), "bool": (bool,), "list": (list,), "dict": (dict,)}
+
+
+def declared_parameters(notebook: str | os.PathLike) -> dict[str, dict]:
+    """name -> {inferred_type_name, default, help} from the notebook's `parameters` cell (no kernel)."""
+    import papermill as pm
+
+    path = Path(notebook).resolve()
+    if not path.is_file():
+        raise WorkbenchError(f"no notebook at {path}")
+    key = (str(path), path.stat().st_mtime)
+    if key not in _declared_cache:
+        declared = pm.inspect_notebook(str(path))
+        if not declared:
+            raise WorkbenchError(f"{path.name} has no cell tagged `parameters`")
+        _declared_cache[key] = declared
+    return _declared_cache[key]
+
+
+def _plain(value: Any) -> Any:
+    """Paths and tuples become what papermill can write as literals (str, list)."""
+    if isinstance(value, os.PathLike):
+        return str(value)
+    if isinstance(value, (tuple, set)):
+        return [_plain(v) for v in value]
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    return value
+
+
+def validate_parameters(notebook: str | os.PathLike, parameters: dict) -> dict:
+    """Reject unknown names and wrong types before any kernel starts; return JSON-able values."""
+    declared = declared_parameters(notebook)
+    unknown = sorted(set(parameters) - set(declared))
+    if unknown:
+        raise WorkbenchError(
+            f"{Path(notebook).name}: unknown parameter(s) {', '.join(unknown)}; "
+            f"it declares: {', '.join(sorted(declared))}"
+        )
+    out = {}
+    for name, value in parameters.items():
+        value = _plain(value)
+        want = _TYPES.get(str(declared[name].get("inferred_type_name", "")).lower())
+        if value is not None and want and not (isinstance(value, want) and not (bool not in want and isinstance(value, bool))):
+            raise WorkbenchError(
+                f"{Path(notebook).name}: parameter {name} must be {declared[name]['inferred_type_name']}, "
+                f"got {type(value).__name__} {value!r}"
+            )
+        out[name] = value
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# Kernel and execution
+# ---------------------------------------------------------------------------------------------
+
+
+def kernel_check(name: str = KERNEL) -> dict:
+    """The kernel spec papermill will start, and the interpreter it resolves to."""
+    from jupyter_client.kernelspec import KernelSpecManager
+
+    spec = KernelSpecManager().get_kernel_spec(name)
+    argv0 = spec.argv[0]
+    # jupyter_client replaces a bare python/python3 with the running interpreter (KernelManager.format_kernel_cmd)
+    resolved = sys.executable if argv0 in ("python", f"python{sys.version_info[0]}",
+                                           f"python{sys.version_info[0]}.{sys.version_info[1]}") else argv0
+    same = Path(resolved).resolve() == Path(sys.executable).resolve()
+    return {"name": name, "argv0": argv0, "resolved": resolved, "current": sys.executable, "same_interpreter": same,
+            "fix": None if same else "run `python -m ipykernel install --sys-prefix --name python3` in this environment"}
+
+
+def execute(notebook: str | os.PathLike, parameters: dict, output_path: str | os.PathLike | None = None,
+            cwd: str | os.PathLike | None = None, timeout: float = 900, kernel_name: str = KERNEL):
+    """Validate, then run a notebook in-process with papermill; returns the executed NotebookNode.
+
+    Raises WorkbenchError for bad parameters (no kernel started) and papermill's
+    PapermillExecutionError when a cell fails (the output notebook is written with its error banner).
+    """
+    params = validate_parameters(notebook, parameters)
+    import papermill as pm
+
+    return pm.execute_notebook(
+        str(Path(notebook).resolve()), str(output_path) if output_path else None, parameters=params,
+        kernel_name=kernel_name, cwd=str(Path(cwd or os.getcwd()).resolve()), progress_bar=False,
+        log_output=False, request_save_on_cell_execute=False, execution_timeout=timeout, start_timeout=120,
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# HTML export
+# ---------------------------------------------------------------------------------------------
+
+_TEMPLATE = r"""{%- extends 'lab/index.html.j2' -%}
+{%- block html_head_js_requirejs -%}{%- endblock html_head_js_requirejs -%}
+{%- block html_head_js_mathjax -%}{%- endblock html_head_js_mathjax -%}
+{%- block html_head_js_mermaidjs -%}{%- endblock html_head_js_mermaidjs -%}
+{% block jupyter_widgets %}{% endblock jupyter_widgets %}
+{% block extra_css %}<style type="text/css">{{ resources.wb_css }}</style>{% endblock extra_css %}
+"""
+
+PAGE_CSS = """
+body.jp-Notebook { background: #fff; }
+main { max-width: 1000px; margin: 28px auto 60px; padding: 0 20px; }
+.jp-Cell { padding: 0 !important; }
+.jp-OutputArea-output { padding: 0 !important; }
+.jp-OutputArea-output img { max-width: 100%; height: auto; margin: 6px 0 14px; }
+.jp-OutputPrompt, .jp-InputPrompt { display: none !important; }
+.jp-RenderedHTMLCommon table { margin-left: 0 !important; margin-right: 0 !important; }
+.jp-RenderedHTMLCommon .wb h2 { border-bottom: 2px solid #1f4e79; }
+@media print { main { margin: 0; max-width: none; } .wb h2 { break-after: avoid; } img { break-inside: avoid; } }
+"""
+
+_exporter = None
+_exporter_lock = threading.Lock()
+
+
+def exporter():
+    """One HTMLExporter per process (nbconvert's first export is slow; later ones take ms)."""
+    global _exporter
+    if _exporter is None:
+        import jinja2
+        from nbconvert import HTMLExporter
+        from nbconvert.preprocessors import TagRemovePreprocessor
+
+        exp = HTMLExporter(template_name="lab", extra_loaders=[jinja2.DictLoader({"wb_offline.html.j2": _TEMPLATE})],
+                           template_file="wb_offline.html.j2", exclude_input=True, exclude_input_prompt=True,
+                           exclude_output_prompt=True, embed_images=True)
+        exp.register_preprocessor(TagRemovePreprocessor(remove_cell_tags=REMOVE_TAGS, enabled=True), enabled=True)
+        _exporter = exp
+    return _exporter
+
+
+def to_html(nb, title: str) -> str:
+    """One self-contained HTML document: no code, no prompts, no scripts or styles from the network."""
+    import copy
+
+    from .sections import CSS
+
+    nb = copy.deepcopy(nb)
+    nb.metadata.pop("widgets", None)  # saved widget state would pull the widget manager from a CDN
+    nb.cells = [c for c in nb.cells if not REMOVE_TAGS & set(c.get("metadata", {}).get("tags", []))
+                and c.get("cell_type") != "raw"]
+    for c in nb.cells:
+        if c.get("cell_type") == "code":  # drop stream noise (warnings) from the client copy
+            c["outputs"] = [o for o in c.get("outputs", []) if o.get("output_type") != "stream"]
+    with _exporter_lock:
+        body, _ = exporter().from_notebook_node(nb, resources={"metadata": {"name": title}, "wb_css": CSS + PAGE_CSS})
+    bad = _HTTP_REF.findall(body)
+    if bad:
+        raise WorkbenchError(f"the report HTML would fetch from the network ({bad[:3]}); refusing to write it")
+    return body
+
+
+def to_pdf(html_path: str | os.PathLike, pdf_path: str | os.PathLike | None = None, timeout: float = 120) -> Path | None:
+    """Print the HTML to PDF with a system Chromium; None when there is no Chromium."""
+    exe = next((c for c in CHROMIUM if Path(c).exists()), None) or shutil.which("chromium")
+    if not exe:
+        return None
+    html_path = Path(html_path).resolve()
+    pdf_path = Path(pdf_path or html_path.with_suffix(".pdf")).resolve()
+    subprocess.run([exe, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                    "--no-pdf-header-footer", f"--print-to-pdf={pdf_path}", html_path.as_uri()],
+                   check=True, capture_output=True, timeout=timeout)
+    return pdf_path if pdf_path.exists() else None
+
+
+# ---------------------------------------------------------------------------------------------
+# One report
+# ---------------------------------------------------------------------------------------------
+
+
+def slug(name: str) -> str:
+    s = re.sub(r"[^A-Za-z0-9]+", "-", name).strip("-").lower()
+    return s or "client"
+
+
+def _abs(p) -> str | None:
+    return str(Path(p).expanduser().resolve()) if p not in (None, "") else None
+
+
+def _abs_list(ps) -> list[str]:
+    if ps in (None, "", ()):
+        return []
+    if isinstance(ps, (str, os.PathLike)):
+        ps = [ps]
+    return [_abs(p) for p in ps]
+
+
+def _summary_from(nb) -> dict | None:
+    for cell in nb.cells:
+        for out in cell.get("outputs", []):
+            data = out.get("data", {})
+            if SUMMARY_MIME in data:
+                return dict(data[SUMMARY_MIME])
+    return None
+
+
+def render_report(client: str, out_dir: str | os.PathLike, db=None, logs=None, scenarios=(), answers=None,
+                  suite=None, prices=None, checklist=None, *, outcomes=None, multipliers=(1, 10, 50, 100),
+                  eval_stub: bool = False,
+                  pdf: bool | None = None, timeout: float = 900, notebook: str | os.PathLike = REPORT_NOTEBOOK) -> dict:
+    """Render one client's report into `out_dir`; return the paths written (and a short summary).
+
+    Files: `<slug>.html` (the report), `<slug>.ipynb` (the executed notebook, the audit trail),
+    `<slug>.pdf` when `pdf` is true or None and a system Chromium exists, `<slug>.duckdb` when
+    `logs` are given without `db` (a fresh database for this client). On a failing cell:
+    `<slug>.ipynb` (partial, with papermill's error banner) and `<slug>.error.txt`, then ReportError.
+    """
+    out = Path(out_dir).resolve()
+    out.mkdir(parents=True, exist_ok=True)
+    name = slug(client)
+    paths: dict[str, str] = {"notebook": str(out / f"{name}.ipynb")}
+    if db in (None, "") and not logs:
+        if not os.environ.get("WORKBENCH_DB"):
+            raise WorkbenchError(f"client {client!r}: give a database (db) or pilot logs (logs) to report on")
+        db = os.environ["WORKBENCH_DB"]
+    if db in (None, ""):
+        db_path = out / f"{name}.duckdb"
+        for stale in (db_path, Path(str(db_path) + ".wal")):
+            stale.unlink(missing_ok=True)
+        paths["db"] = str(db_path)
+    else:
+        db_path = Path(db).resolve()
+        if not db_path.exists() and not logs:
+            raise WorkbenchError(f"client {client!r}: no database at {db_path}")
+    for label, group in (("logs", _abs_list(logs)), ("scenario", _abs_list(scenarios))):
+        missing = [p for p in group if not Path(p).exists()]
+        if missing:
+            raise WorkbenchError(f"client {client!r}: {label} not found: {', '.join(missing)}")
+    for label, p in (("answers", answers), ("suite", suite), ("prices", prices), ("checklist", checklist),
+                     ("outcomes", outcomes)):
+        if p not in (None, "") and not Path(p).expanduser().exists():
+            raise WorkbenchError(f"client {client!r}: {label} file not found: {p}")
+    params = {
+        "client": client, "db": str(db_path), "logs": _abs_list(logs), "outcomes": _abs(outcomes) or "",
+        "scenarios": _abs_list(scenarios), "multipliers": [float(m) for m in multipliers],
+        "prices": _abs(prices) or "", "checklist": _abs(checklist) or "", "answers": _abs(answers) or "",
+        "suite": _abs(suite) or "", "eval_stub": bool(eval_stub), "static": True,
+    }
+    error_path = out / f"{name}.error.txt"
+    error_path.unlink(missing_ok=True)
+    t0 = time.perf_counter()
+    try:
+        nb = execute(notebook, params, output_path=paths["notebook"], cwd=out, timeout=timeout)
+    except WorkbenchError:
+        raise
+    except Exception as exc:  # a failing cell (PapermillExecutionError), a dead kernel, a timeout
+        msg = _describe(exc)
+        error_path.write_text(f"client: {client}\n{msg}\n\n{traceback.format_exc()}")
+        paths["error"] = str(error_path)
+        raise ReportError(f"client {client!r}: {msg} (partial notebook: {paths['notebook']})", paths) from None
+    executed = time.perf_counter() - t0
+    html_path = out / f"{name}.html"
+    html_path.write_text(to_html(nb, f"{client} | AI pilot report"), encoding="utf-8")
+    paths["html"] = str(html_path)
+    if pdf or pdf is None:
+        try:
+            made = to_pdf(html_path)
+        except (subprocess.SubprocessError, OSError) as exc:
+            if pdf:
+                raise ReportError(f"client {client!r}: PDF printing failed: {exc}", paths) from None
+            made = None
+        if made:
+            paths["pdf"] = str(made)
+        elif pdf:
+            raise ReportError(f"client {client!r}: no Chromium at {', '.join(CHROMIUM)} to print the PDF", paths)
+    return {**paths, "summary": _summary_from(nb) or {}, "seconds": round(time.perf_counter() - t0, 2),
+            "execute_seconds": round(executed, 2)}
+
+
+def _describe(exc: Exception) -> str:
+    ename = getattr(exc, "ename", None)
+    if ename:
+        return f"cell {getattr(exc, 'cell_index', '?')} raised {ename}: {str(getattr(exc, 'evalue', '')).strip()[:500]}"
+    return f"{type(exc).__name__}: {str(exc).strip()[:500]}"
+
+
+# ---------------------------------------------------------------------------------------------
+# Batch
+# ---------------------------------------------------------------------------------------------
+
+CLIENT_KEYS = {"name", "db", "logs", "outcomes", "scenarios", "answers", "suite", "eval_stub", "prices", "checklist",
+               "multipliers", "pdf"}
+
+
+def load_clients(clients_yaml: str | os.PathLike) -> list[dict]:
+    """Read a clients file; paths in it are relative to the file. See data/clients.yaml."""
+    import yaml
+
+    path = Path(clients_yaml).resolve()
+    try:
+        data = yaml.safe_load(path.read_text())
+    except OSError as exc:
+        raise WorkbenchError(f"cannot read clients file {path}: {exc.strerror}") from None
+    except yaml.YAMLError as exc:
+        raise WorkbenchError(f"{path}: not valid YAML: {exc}") from None
+    defaults = {}
+    if isinstance(data, dict):
+        defaults = data.get("defaults") or {}
+        data = data.get("clients")
+    if not isinstance(data, list) or not data:
+        raise WorkbenchError(f"{path}: expected `clients:` with a list of clients (each with at least `name`)")
+    base = path.parent
+
+    def rel(p):
+        return str((base / Path(p).expanduser()).resolve()) if p not in (None, "") else None
+
+    clients, seen = [], set()
+    for i, raw in enumerate(data, 1):
+        if not isinstance(raw, dict) or not raw.get("name"):
+            raise WorkbenchError(f"{path}: client #{i} needs a `name`")
+        c = {**defaults, **raw}
+        unknown = sorted(set(c) - CLIENT_KEYS)
+        if unknown:
+            raise WorkbenchError(f"{path}: client {c['name']!r}: unknown key(s) {', '.join(unknown)}; "
+                                 f"allowed: {', '.join(sorted(CLIENT_KEYS))}")
+        if slug(str(c["name"])) in seen:
+            raise WorkbenchError(f"{path}: two clients share the name {c['name']!r} (their files would collide)")
+        seen.add(slug(str(c["name"])))
+        for key in ("logs", "scenarios"):
+            v = c.get(key)
+            c[key] = [rel(x) for x in ([v] if isinstance(v, str) else (v or []))]
+        for key in ("db", "outcomes", "answers", "suite", "prices", "checklist"):
+            c[key] = rel(c.get(key))
+        c["name"] = str(c["name"])
+        clients.append(c)
+    return clients
+
+
+def run_batch(clients_yaml: str | os.PathLike, out_dir: str | os.PathLike, workers: int | None = None,
+              progress=None) -> dict:
+    """Render every client of a clients file; a failure is recorded and the others go on.
+
+    Runs up to `workers` (default: the core count) clients at once in this process: each
+    report's notebook runs in its own kernel, papermill/nbconvert and the exporter are shared.
+    Clients on the same database run one after another (DuckDB allows one writer per file).
+    Writes `batch-summary.json` in `out_dir`; returns it (`failed` > 0 means exit status 1).
+    """
+    clients = load_clients(clients_yaml)
+    out = Path(out_dir).resolve()
+    out.mkdir(parents=True, exist_ok=True)
+    workers = max(1, min(workers or os.cpu_count() or 1, len(clients)))
+    import papermill  # noqa: F401 - import once, before the threads start
+    exporter()
+    db_locks: dict[str, threading.Lock] = {}
+    for c in clients:
+        if c.get("db"):
+            db_locks.setdefault(c["db"], threading.Lock())
+    t0 = time.perf_counter()
+
+    def one(c: dict) -> dict:
+        start = time.perf_counter()
+        lock = db_locks.get(c.get("db") or "")
+        kwargs = {k: c.get(k) for k in ("db", "logs", "scenarios", "answers", "suite", "prices", "checklist", "outcomes")}
+        if c.get("multipliers"):
+            kwargs["multipliers"] = c["multipliers"]
+        kwargs["eval_stub"] = bool(c.get("eval_stub"))
+        row = {"client": c["name"]}
+        try:
+            if lock:
+                with lock:
+                    res = render_report(c["name"], out, pdf=c.get("pdf", False), **kwargs)
+            else:
+                res = render_report(c["name"], out, pdf=c.get("pdf", False), **kwargs)
+            row.update(status="ok", html=res.get("html"), notebook=res.get("notebook"), pdf=res.get("pdf"),
+                       summary=res.get("summary"), error=None)
+        except ReportError as exc:
+            row.update(status="failed", error=str(exc), notebook=exc.paths.get("notebook"), html=None,
+                       error_file=exc.paths.get("error"))
+        except Exception as exc:  # bad input (WorkbenchError) or anything unexpected: recorded, not fatal
+            err = out / f"{slug(c['name'])}.error.txt"
+            err.write_text(f"client: {c['name']}\n{type(exc).__name__}: {exc}\n\n{traceback.format_exc()}")
+            row.update(status="failed", error=f"{type(exc).__name__}: {exc}", notebook=None, html=None,
+                       error_file=str(err))
+        row["seconds"] = round(time.perf_counter() - start, 2)
+        if progress:
+            progress(row)
+        return row
+
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="report") as pool:
+        rows = list(pool.map(one, clients))
+    summary = {
+        "clients_file": str(Path(clients_yaml).resolve()), "out_dir": str(out), "workers": workers,
+        "total": len(rows), "ok": sum(r["status"] == "ok" for r in rows),
+        "failed": sum(r["status"] != "ok" for r in rows), "seconds": round(time.perf_counter() - t0, 2),
+        "finished_at": datetime.now(timezone.utc).isoformat(timespec="seconds"), "clients": rows,
+    }
+    (out / "batch-summary.json").write_text(json.dumps(summary, indent=2, default=str))
+    return summary
+
+
+def format_summary(summary: dict) -> str:
+    """The batch summary as a plain-text table (for the CLI)."""
+    rows = [("client", "status", "seconds", "recommended", "verdict", "output / error")]
+    for r in summary["clients"]:
+        s = r.get("summary") or {}
+        rows.append((r["client"], r["status"], f"{r['seconds']:.1f}", str(s.get("recommended") or ""),
+                     str(s.get("verdict") or ""), r.get("html") or (r.get("error") or "")[:120]))
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]
+    lines = ["  ".join(v.ljust(w) for v, w in zip(row[:-1], widths)) + "  " + row[-1] for row in rows]
+    lines.insert(1, "  ".join("-" * w for w in widths) + "  " + "-" * 14)
+    lines.append(f"\n{summary['ok']} of {summary['total']} rendered, {summary['failed']} failed, "
+                 f"{summary['seconds']:.1f} s with {summary['workers']} worker(s); summary: "
+                 f"{Path(summary['out_dir']) / 'batch-summary.json'}")
+    return "\n".join(lines)
+
+
+# ---------------------------------------------------------------------------------------------
+# Voila
+# ---------------------------------------------------------------------------------------------
+
+
+def voila_command(port: int = 8866, notebook: str | os.PathLike = EXPLORER_NOTEBOOK) -> list[str]:
+    return [sys.executable, "-m", "voila", str(Path(notebook).resolve()), f"--port={port}", "--no-browser",
+            "--Voila.ip=127.0.0.1", "--theme=light", "--show_tracebacks=False"]
+
+
+def serve(port: int = 8866, db: str | os.PathLike | None = None, notebook: str | os.PathLike = EXPLORER_NOTEBOOK,
+          wait: bool = True):
+    """Serve the cost explorer with Voila on http://127.0.0.1:PORT (each visitor gets a kernel).
+
+    `db` is passed to the kernels as WORKBENCH_DB (default: the bundled sample). With `wait`,
+    blocks until Ctrl-C; otherwise returns the Popen.
+    """
+    import importlib.util
+
+    if importlib.util.find_spec("voila") is None:
+        raise WorkbenchError("Voila is not installed: pip install 'voila>=0.5.13,<0.6'")
+    env = dict(os.environ)
+    if db:
+        env["WORKBENCH_DB"] = str(Path(db).resolve())
+    proc = subprocess.Popen(voila_command(port, notebook), env=env, cwd=str(Path(notebook).resolve().parent))
+    if not wait:
+        return proc
+    try:
+        return proc.wait()
+    except KeyboardInterrupt:
+        proc.terminate()
+        return proc.wait(timeout=10)
