@@ -43,9 +43,25 @@ def _register() -> None:
 
 
 def use_static(static: bool = True) -> None:
-    """Report runs: render charts as inline SVG (vl-convert); otherwise Altair's default renderer."""
+    """Report runs: render charts as inline SVG (vl-convert); otherwise Altair's default renderer.
+
+    With SVG, vl-convert's engine (about half a second to start) is warmed up in a background
+    thread, so it starts while the notebook computes its first figures.
+    """
     _register()
     alt.renderers.enable("svg" if static else "default")
+    if static:
+        import threading
+
+        def warm():
+            try:
+                import vl_convert
+
+                vl_convert.vegalite_to_svg({"mark": "point", "data": {"values": [{}]}})
+            except Exception:  # the real render will report any problem
+                pass
+
+        threading.Thread(target=warm, daemon=True, name="vl-convert-warmup").start()
 
 
 def _empty(message: str) -> alt.Chart:

@@ -93,6 +93,8 @@ def connect(db: str | os.PathLike | None = None, *, read_only: bool = False) -> 
         raise WorkbenchError(f"cannot open database {path}: {exc}") from None
     con.execute("SET TimeZone = 'UTC'")
     con.execute("SET enable_progress_bar = false")  # ours goes to stderr; DuckDB's would pollute stdout
+    # Bounded memory: big ingests and aggregations spill to disk instead of growing without limit.
+    con.execute(f"SET memory_limit = '{os.environ.get('WORKBENCH_MEMORY_LIMIT', '1GB')}'")
     if not read_only:
         migrate(con)
     con.execute(_MACROS)

@@ -96,7 +96,7 @@ def create_records_view(con: duckdb.DuckDBPyConnection, path: Path, kind: str) -
             CREATE OR REPLACE TEMP VIEW all_lines AS
             SELECT row_number() OVER () AS line, column0 AS raw
             FROM read_csv({src}, columns = {{'column0': 'VARCHAR'}}, header = false, delim = '{_NO_DELIM}',
-                          quote = '', escape = '', auto_detect = false, max_line_size = 100000000,
+                          quote = '', escape = '', auto_detect = false, max_line_size = 33554432, buffer_size = 67108864,
                           compression = 'auto')
             """
         )
@@ -113,7 +113,7 @@ def create_records_view(con: duckdb.DuckDBPyConnection, path: Path, kind: str) -
         try:
             con.execute(
                 f"CREATE OR REPLACE TEMP TABLE json_docs AS SELECT row_number() OVER () AS doc_no, json AS d "
-                f"FROM read_json_objects({src}, format = '{fmt}', maximum_object_size = 1000000000)"
+                f"FROM read_json_objects({src}, format = '{fmt}', maximum_object_size = 134217728)"
             )
         except duckdb.Error as exc:
             raise WorkbenchError(
