@@ -347,6 +347,62 @@ def eval_(suite, db, baseline, prompt, no_cache, stub, as_json) -> None:
 
 
 @cli.command()
+@click.option("--client", help="Client name (title of the report, file names).")
+@click.option("--out", required=True, metavar="DIR", help="Folder for the HTML, the executed notebook (and PDF).")
+@click.option("--db", help=DB_HELP)
+@click.option("--logs", multiple=True, metavar="PATH", help="Pilot logs to ingest into a fresh database instead of --db.")
+@click.option("--scenario", "scenarios", multiple=True, metavar="FILE")
+@click.option("--answers", metavar="FILE")
+@click.option("--suite", metavar="FILE", help="Eval suite to run for the report.")
+@click.option("--stub", is_flag=True, help="Run the suite against the local stub server (offline).")
+@click.option("--prices", "prices_file", metavar="FILE")
+@click.option("--checklist", metavar="FILE")
+@click.option("--outcomes", metavar="FILE")
+@click.option("--multipliers", default="1,10,50,100", show_default=True)
+@click.option("--pdf/--no-pdf", default=None, help="Also print a PDF (default: when a system Chromium exists).")
+@click.option("--batch", metavar="CLIENTS.yaml", help="Render every client of a clients file (see data/clients.yaml).")
+@click.option("--workers", type=int, help="Batch: clients rendered at once (default: the core count).")
+@click.option("--json", "as_json", is_flag=True)
+def report(client, out, db, logs, scenarios, answers, suite, stub, prices_file, checklist, outcomes, multipliers,
+           pdf, batch, workers, as_json) -> None:
+    """Render a client report (self-contained HTML, code hidden) with papermill, or a batch of them."""
+    from .report import ReportError, format_summary, render_report, run_batch
+
+    if batch:
+        summary = run_batch(batch, out, workers)
+        _emit_json(summary) if as_json else click.echo(format_summary(summary))
+        if summary["failed"]:
+            sys.exit(1)
+        return
+    if not client:
+        raise click.UsageError("give --client NAME (or --batch CLIENTS.yaml)")
+    try:
+        made = render_report(client, out, db=db, logs=list(logs), scenarios=list(scenarios), answers=answers,
+                             suite=suite, prices=prices_file, checklist=checklist, outcomes=outcomes,
+                             multipliers=_multipliers(multipliers), eval_stub=stub, pdf=pdf)
+    except ReportError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(1)
+    if as_json:
+        _emit_json(made)
+    else:
+        for key in ("html", "pdf", "notebook", "db"):
+            if made.get(key):
+                click.echo(f"{key}: {made[key]}")
+
+
+@cli.command()
+@click.option("--port", default=8866, show_default=True)
+@click.option("--db", help=DB_HELP + " Default: the bundled sample pilot.")
+def serve(port, db) -> None:
+    """Serve the finance cost explorer (Voila) on http://127.0.0.1:PORT."""
+    from .report import serve as run
+
+    click.echo(f"cost explorer on http://127.0.0.1:{port}/ (Ctrl-C to stop)", err=True)
+    run(port, db)
+
+
+@cli.command()
 @click.option("--json", "as_json", is_flag=True)
 def formats(as_json) -> None:
     """List the log formats `ingest --format` accepts."""
@@ -391,6 +447,7 @@ def demo(out, as_json) -> None:
     click.echo(f"database: {made['db']}  (try: workbench summary --db {made['db']} --by feature)")
     for name, path in made["files"].items():
         click.echo(f"{name}: {path}")
+    click.echo(f"\nThe demo report: {made['files']['report']}")
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -33,29 +33,37 @@ CHECKLIST = DATA.parent / "checklists" / "production-readiness.yaml"
 
 
 def run_demo(out: Path) -> dict:
-    """Ingest the sample pilot into a fresh database under `out`, project it; return what was made."""
+    """The whole flow on the sample pilot, offline: ingest, project, evals (local stub server),
+    readiness review, then the client report. Returns what was made and where."""
     import json
 
     from .api import Workbench
-    from .outcomes import load_outcomes
+    from .evals import run_demo as run_evals
     from .projection import project
+    from .report import render_report
 
     out.mkdir(parents=True, exist_ok=True)
     db = out / "demo.duckdb"
     for leftover in (db, db.with_suffix(".duckdb.wal")):
         leftover.unlink(missing_ok=True)
     with Workbench(db) as wb:
-        report = wb.ingest(sample_logs())
-        load_outcomes(wb.con, SAMPLE / "outcomes.csv")
+        ingested = wb.ingest(sample_logs())
+        wb.load_outcomes(SAMPLE / "outcomes.csv")
         projection = project(wb.con, sample_scenarios(), (1, 10, 50, 100), PRICES)
-        (out / "projection.json").write_text(json.dumps(projection, indent=2, default=str))
-        from .evals import run_demo as run_evals
-
-        evals = run_evals(wb.con)  # against the local stub server: offline
+        evals = run_evals(wb.con)
         assessment = wb.assess(CHECKLIST, DATA / "answers.yaml")
-        (out / "assessment.json").write_text(json.dumps(assessment.as_dict(), indent=2, default=str))
-        return {"db": str(db), "ingest": report.as_dict(), "overview": wb.overview(), "projection": projection,
-                "evals": {k: evals[k].rows() for k in ("baseline", "candidate")},
-                "assessment": {"verdict": assessment.verdict, "overall": assessment.overall,
-                               "contradictions": assessment.contradictions},
-                "files": {"projection": str(out / "projection.json"), "assessment": str(out / "assessment.json")}}
+        overview = wb.overview()
+    files = {"projection": out / "projection.json", "assessment": out / "assessment.json"}
+    files["projection"].write_text(json.dumps(projection, indent=2, default=str))
+    files["assessment"].write_text(json.dumps(assessment.as_dict(), indent=2, default=str))
+    # the report notebook opens the database itself: this process has closed it
+    made = render_report("Demo client", out, db=db, scenarios=sample_scenarios(), answers=DATA / "answers.yaml",
+                         prices=PRICES, pdf=False)
+    files.update(notebook=made["notebook"], report=made["html"])
+    return {
+        "db": str(db), "ingest": ingested.as_dict(), "overview": overview, "projection": projection,
+        "evals": {k: evals[k].rows() for k in ("baseline", "candidate")},
+        "assessment": {"verdict": assessment.verdict, "overall": assessment.overall,
+                       "contradictions": assessment.contradictions},
+        "files": {k: str(v) for k, v in files.items()},
+    }

@@ -494,6 +494,11 @@ def serve(port: int = 8866, db: str | os.PathLike | None = None, notebook: str |
 
     if importlib.util.find_spec("voila") is None:
         raise WorkbenchError("Voila is not installed: pip install 'voila>=0.5.13,<0.6'")
+    import nbformat
+    from nbformat.sign import NotebookNotary
+
+    # our own notebook: trust it, so Voila renders it without asking (Voila 0.5.13 asks for untrusted ones)
+    NotebookNotary().sign(nbformat.read(str(notebook), as_version=4))
     env = dict(os.environ)
     if db:
         env["WORKBENCH_DB"] = str(Path(db).resolve())

@@ -421,18 +421,30 @@ class Projector:
         df["cost"] = price_rows(df)
         return df
 
-    def self_hosted_monthly(self, df: pd.DataFrame, multiplier: float) -> dict[str, dict]:
-        """GPU capacity for each self-hosted model: replicas for the peak hour at this volume."""
+    def _hosted_load(self, df: pd.DataFrame) -> dict[str, tuple]:
+        """Per self-hosted model: (spec, mean tokens/s at 1x, token-weighted peak-to-mean ratio)."""
         out = {}
         for key in df.loc[df["pricing_basis"] == "self_hosted", "price_key"].unique():
             name = key.split("/", 1)[1]
-            spec = self.book.self_hosted[name]
             part = df[df["price_key"] == key]
             tokens = (part["input_tokens"] + part["output_tokens"]).groupby(part["feature"]).sum()
             mean_tps = tokens.sum() / (self.profile.window_days * 86400)
             ptm = sum(tokens[f] * self.profile.peak_to_mean.get(f, 1.0) for f in tokens.index) / max(tokens.sum(), 1e-9)
+            out[name] = (self.book.self_hosted[name], mean_tps, ptm)
+        return out
+
+    @staticmethod
+    def _replicas(spec, peak_tps):
+        """Replicas the peak needs (numpy-friendly: works on an array of peaks)."""
+        need = np.ceil(np.asarray(peak_tps) / (spec.throughput_tokens_per_s * spec.target_utilization))
+        return np.maximum(spec.min_replicas, need)
+
+    def self_hosted_monthly(self, df: pd.DataFrame, multiplier: float) -> dict[str, dict]:
+        """GPU capacity for each self-hosted model: replicas for the peak hour at this volume."""
+        out = {}
+        for name, (spec, mean_tps, ptm) in self._hosted_load(df).items():
             peak_tps = mean_tps * ptm * multiplier
-            replicas = max(spec.min_replicas, math.ceil(peak_tps / (spec.throughput_tokens_per_s * spec.target_utilization)))
+            replicas = int(self._replicas(spec, peak_tps))
             out[name] = {
                 "replicas": replicas, "gpus": replicas * spec.gpus_per_replica,
                 "peak_tokens_per_s": round(peak_tps, 1), "peak_to_mean": round(ptm, 2),
@@ -511,11 +523,16 @@ class Projector:
         api_df = self.priced(api_version)
         mf = self.profile.monthly_factor
         api_cost_1x = api_df["cost"].sum() - df.loc[~hosted_rows, "cost"].sum()
-        for m in np.unique(np.round(np.geomspace(0.1, 10000, 400), 2)):
-            hosted = sum(h["monthly_cost_usd"] for h in self.self_hosted_monthly(df, m).values())
-            if hosted <= api_cost_1x * mf * m:
-                return {"multiplier": float(m), "api_monthly_cost_at_break_even_usd": api_cost_1x * mf * m,
-                        "self_hosted_monthly_cost_usd": hosted}
+        grid = np.unique(np.round(np.geomspace(0.1, 10000, 2000), 2))
+        hosted = np.zeros_like(grid)
+        for spec, mean_tps, ptm in self._hosted_load(df).values():  # the whole grid at once
+            hosted += self._replicas(spec, mean_tps * ptm * grid) * spec.gpus_per_replica * spec.gpu_hourly_usd * HOURS_PER_MONTH
+        api = api_cost_1x * mf * grid
+        hit = np.nonzero(hosted <= api)[0]
+        if len(hit):
+            i = hit[0]
+            return {"multiplier": float(grid[i]), "api_monthly_cost_at_break_even_usd": float(api[i]),
+                    "self_hosted_monthly_cost_usd": float(hosted[i])}
         return {"multiplier": None, "note": "the API route stays cheaper up to 10,000x"}
 
     def sensitivity(self, sc: Scenario, multiplier: float = 10.0) -> list[dict]:
