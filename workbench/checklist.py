@@ -289,15 +289,7 @@ class Answers(_Strict):
 # Loading and validation (messages name the file, the item and the field)
 # ---------------------------------------------------------------------------------------------
 
-def _read_yaml(path: Path, what: str):
-    import yaml
-
-    try:
-        return yaml.safe_load(path.read_text())
-    except OSError as exc:
-        raise WorkbenchError(f"cannot read {what} {path}: {exc.strerror}") from None
-    except yaml.YAMLError as exc:
-        raise WorkbenchError(f"{path.name}: not valid YAML: {exc}") from None
+from .config import read_yaml as _read_yaml  # noqa: E402
 
 
 def _msg(e: dict) -> str:

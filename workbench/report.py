@@ -353,15 +353,10 @@ CLIENT_KEYS = {"name", "db", "logs", "outcomes", "scenarios", "answers", "suite"
 
 def load_clients(clients_yaml: str | os.PathLike) -> list[dict]:
     """Read a clients file; paths in it are relative to the file. See data/clients.yaml."""
-    import yaml
+    from .config import read_yaml
 
     path = Path(clients_yaml).resolve()
-    try:
-        data = yaml.safe_load(path.read_text())
-    except OSError as exc:
-        raise WorkbenchError(f"cannot read clients file {path}: {exc.strerror}") from None
-    except yaml.YAMLError as exc:
-        raise WorkbenchError(f"{path}: not valid YAML: {exc}") from None
+    data = read_yaml(path, "clients file")
     defaults = {}
     if isinstance(data, dict):
         defaults = data.get("defaults") or {}

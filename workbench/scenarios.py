@@ -148,25 +148,17 @@ BASELINE = Scenario(name="baseline", description="today's mix, scaled")
 
 def load_scenario(path: str | Path) -> Scenario:
     """Parse and validate a scenario YAML; errors name the file and the field."""
-    import yaml
+    from .config import read_yaml, validation_problems
 
     path = Path(path)
-    try:
-        data = yaml.safe_load(path.read_text())
-    except OSError as exc:
-        raise WorkbenchError(f"cannot read scenario {path}: {exc.strerror}") from None
-    except yaml.YAMLError as exc:
-        raise WorkbenchError(f"{path}: not valid YAML: {exc}") from None
+    data = read_yaml(path, "scenario")
     if not isinstance(data, dict):
         raise WorkbenchError(f"{path}: a scenario is a mapping with at least `name`")
     data.setdefault("name", path.stem)
     try:
         return Scenario.model_validate(data)
     except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc']) or '(top level)'}: {e['msg']}" for e in exc.errors()
-        )
-        raise WorkbenchError(f"{path}: invalid scenario: {problems}") from None
+        raise WorkbenchError(f"{path}: invalid scenario: {validation_problems(exc)}") from None
 
 
 # ---------------------------------------------------------------------------------------------

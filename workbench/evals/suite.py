@@ -266,24 +266,8 @@ def _expand(value, where: str):
 # ---------------------------------------------------------------------------------------------
 
 
-def _problems(exc: ValidationError) -> str:
-    out = []
-    for e in exc.errors():
-        loc = ".".join(str(p) for p in e["loc"]) or "(top level)"
-        msg = e["msg"].removeprefix("Value error, ")
-        out.append(f"{loc}: {msg}")
-    return "; ".join(out)
-
-
-def _read_yaml(path: Path, what: str):
-    import yaml
-
-    try:
-        return yaml.safe_load(path.read_text())
-    except OSError as exc:
-        raise WorkbenchError(f"cannot read {what} {path}: {exc.strerror}") from None
-    except yaml.YAMLError as exc:
-        raise WorkbenchError(f"{path}: not valid YAML: {exc}") from None
+from ..config import read_yaml as _read_yaml  # noqa: E402
+from ..config import validation_problems as _problems  # noqa: E402
 
 
 @dataclass

@@ -1,0 +1,35 @@
+"""Reading the user's YAML files (scenarios, checklists, answers, suites, prices, clients).
+
+One place for the two things every config loader needs: a read that turns I/O and YAML errors
+into messages naming the file, and pydantic errors turned into `field.path: problem` text.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from .errors import WorkbenchError
+
+
+def read_yaml(path: str | Path, what: str) -> Any:
+    """The parsed YAML document; WorkbenchError naming the file when it can't be read or parsed."""
+    import yaml
+
+    path = Path(path)
+    try:
+        return yaml.safe_load(path.read_text())
+    except OSError as exc:
+        raise WorkbenchError(f"cannot read {what} {path}: {exc.strerror}") from None
+    except yaml.YAMLError as exc:
+        raise WorkbenchError(f"{path}: not valid YAML: {exc}") from None
+
+
+def validation_problems(exc) -> str:
+    """'routing.0.share: Input should be less than or equal to 1; ...' from a pydantic ValidationError."""
+    out = []
+    for e in exc.errors():
+        loc = ".".join(str(p) for p in e["loc"]) or "(top level)"
+        msg = e["msg"].removeprefix("Value error, ").removeprefix("Assertion failed, ")
+        out.append(f"{loc}: {msg}")
+    return "; ".join(out)
