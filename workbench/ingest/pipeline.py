@@ -160,7 +160,7 @@ def _staging_sql(adapter: Adapter, options: Options) -> str:
     ),
     v AS (
         SELECT *, CASE
-            WHEN input_raw IS NULL AND output_raw IS NULL AND NOT (left(ltrim(raw), 1) = '{{' AND json_valid(raw))
+            WHEN input_raw IS NULL AND output_raw IS NULL AND NOT ({readers.OBJECT_START} AND json_valid(raw))
                 THEN CASE WHEN json_valid(raw) THEN 'not a JSON object' ELSE 'malformed JSON' END
             WHEN skip_reason IS NOT NULL THEN skip_reason
             {checks_sql}
@@ -227,8 +227,7 @@ def ingest_file(
     if kind == "jsonl" and adapter.tolerates_malformed:
         # One parse per line: the adapter's extract() doubles as the validity check.
         con.execute(
-            "CREATE OR REPLACE TEMP VIEW records AS SELECT line, raw, raw AS j FROM all_lines "
-            "WHERE raw IS NOT NULL AND trim(raw) <> ''"
+            f"CREATE OR REPLACE TEMP VIEW records AS SELECT line, raw, raw AS j FROM all_lines WHERE {readers.NOT_BLANK}"
         )
     else:
         con.execute("CREATE OR REPLACE TEMP VIEW records AS SELECT line, raw, j FROM framed WHERE j IS NOT NULL")

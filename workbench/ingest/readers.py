@@ -20,6 +20,10 @@ from ..errors import WorkbenchError
 # Envelope keys whose list holds the records (API pages: Langfuse `data`, LangSmith `runs`, ...).
 ENVELOPE_KEYS = ("data", "observations", "runs", "items", "records", "requests", "results")
 
+# Cheap tests first: trim() copies every string, so it only runs on lines that start with blanks.
+NOT_BLANK = "raw IS NOT NULL AND (left(raw, 1) NOT IN (' ', '\t', '\r') OR trim(raw) <> '')"
+OBJECT_START = "(left(raw, 1) = '{' OR left(ltrim(raw), 1) = '{')"
+
 # One ASCII control character: valid JSON never contains it unescaped, so it never splits a line.
 _NO_DELIM = "\x1e"
 
@@ -101,10 +105,10 @@ def create_records_view(con: duckdb.DuckDBPyConnection, path: Path, kind: str) -
             """
         )
         con.execute(
-            """
+            f"""
             CREATE OR REPLACE TEMP VIEW framed AS
-            SELECT line, raw, CASE WHEN left(ltrim(raw), 1) = '{' AND json_valid(raw) THEN raw END AS j
-            FROM all_lines WHERE raw IS NOT NULL AND trim(raw) <> ''
+            SELECT line, raw, CASE WHEN {OBJECT_START} AND json_valid(raw) THEN raw END AS j
+            FROM all_lines WHERE {NOT_BLANK}
             """
         )
         return
