@@ -69,3 +69,16 @@ def only_call(con) -> dict:
 
 def needs_traces():
     return pytest.mark.skipif(not TRACES.is_dir(), reason="../shared/data/traces is not present")
+
+
+@pytest.fixture(scope="session")
+def sample_db(tmp_path_factory):
+    """The bundled sample pilot, ingested once per test session (closed, so kernels can open it)."""
+    from workbench import Workbench
+    from workbench.demo import SAMPLE, sample_logs
+
+    path = tmp_path_factory.mktemp("sampledb") / "sample.duckdb"
+    with Workbench(path) as wb:
+        wb.ingest(sample_logs())
+        wb.load_outcomes(SAMPLE / "outcomes.csv")
+    return path

@@ -12,19 +12,6 @@ NB = ROOT / "notebooks"
 DATA = ROOT / "data"
 
 
-@pytest.fixture(scope="module")
-def sample_db(tmp_path_factory):
-    """The bundled sample pilot, ingested once for the module (closed, so kernels can open it)."""
-    from workbench import Workbench
-    from workbench.demo import SAMPLE, sample_logs
-
-    path = tmp_path_factory.mktemp("nbdb") / "sample.duckdb"
-    with Workbench(path) as wb:
-        wb.ingest(sample_logs())
-        wb.load_outcomes(SAMPLE / "outcomes.csv")
-    return path
-
-
 def _copy(db: Path, tmp_path: Path) -> str:
     dst = tmp_path / db.name
     shutil.copy(db, dst)

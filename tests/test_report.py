@@ -15,18 +15,6 @@ HTTP_REF = re.compile(r"""(?:src|href)\s*=\s*["']?\s*(?:https?:)?//""", re.I)
 
 
 @pytest.fixture(scope="module")
-def sample_db(tmp_path_factory):
-    from workbench import Workbench
-    from workbench.demo import SAMPLE, sample_logs
-
-    path = tmp_path_factory.mktemp("reportdb") / "sample.duckdb"
-    with Workbench(path) as wb:
-        wb.ingest(sample_logs())
-        wb.load_outcomes(SAMPLE / "outcomes.csv")
-    return path
-
-
-@pytest.fixture(scope="module")
 def rendered(sample_db, tmp_path_factory):
     from workbench.report import render_report
 
