@@ -224,3 +224,11 @@ def test_help_does_not_import_heavy_modules():
             "print(','.join(heavy))")
     p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert p.returncode == 0 and p.stdout.strip() == "", p.stdout + p.stderr
+
+
+def test_progress_bar_path_reports_on_stderr_and_reconciles(con, write_jsonl, capsys):
+    path = write_jsonl([chat(id=f"p{i}") for i in range(200)] + ["{bad"])
+    report = ingest_paths(con, [path], progress=True)
+    assert counts(report.results[0]) == (201, 200, 0, 1)
+    captured = capsys.readouterr()
+    assert captured.out == "" and "ingest" in captured.err

@@ -156,3 +156,41 @@ def test_sample_scenarios_load():
 
     for f in sorted((Path(__file__).parents[1] / "data" / "scenarios").glob("*.yaml")):
         assert load_scenario(f).name
+
+
+def test_prompt_cache_share_from_prefix_reuse_on_the_mooncake_trace(con, ingest):
+    """The real-data check of the prefix-reuse estimate: ~37.4% of the trace's input repeats a prefix."""
+    from conftest import TRACES
+
+    trace = TRACES / "mooncake_conversation_trace.jsonl"
+    if not trace.exists():
+        pytest.skip("../shared/data/traces is not present")
+    ingest(trace, set={"model": "gpt-4o-mini-2024-07-18", "provider": "openai"})
+    p = projector(con)
+    sc = Scenario(name="prefix", prompt_cache={"read_share": "prefix_reuse"})
+    df = p.priced(sc)
+    assert df["cache_read_tokens"].sum() / df["input_tokens"].sum() == pytest.approx(0.374, abs=0.002)
+    # gpt-4o-mini reads cached input at half price: the input bill drops by about 0.374 / 2
+    saved = 1 - monthly(p, sc) / monthly(p, BASELINE)
+    inp = df["input_tokens"].sum() * 0.15e-6
+    out = df["output_tokens"].sum() * 0.60e-6
+    assert saved == pytest.approx(0.374 * 0.5 * inp / (inp + out), rel=0.02)
+
+
+def test_cost_per_outcome_today_and_under_a_scenario(con, tmp_path):
+    from workbench.outcomes import load_outcomes
+    from workbench.projection import project
+
+    fill(con)
+    con.execute("UPDATE calls SET session_id = call_id")
+    f = tmp_path / "outcomes.csv"
+    f.write_text("session_id,outcome,value_usd\nc0-0,resolved,10\nc0-12,resolved,10\nc1-0,escalated,0\nc1-12,resolved,10\n")
+    assert load_outcomes(con, f) == 4
+    sc = tmp_path / "half.yaml"
+    sc.write_text("name: half\nsemantic_cache_hit_rate: 0.5\n")
+    r = project(con, [sc], (1, 10), sensitivity_at=None)
+    today = {o["outcome"]: o for o in r["cost_per_outcome_today"]}
+    assert today["resolved"]["outcomes"] == 3 and today["resolved"]["cost_per_outcome_usd"] == pytest.approx(MINI_CALL)
+    base, half = r["scenarios"]
+    assert base["multipliers"][1]["cost_per_outcome_usd"] == pytest.approx(MINI_CALL)
+    assert half["multipliers"][1]["cost_per_outcome_usd"] == pytest.approx(MINI_CALL / 2)

@@ -52,6 +52,8 @@ def project(con, scenario_paths: list[str | Path] = (), multipliers=DEFAULT_MULT
         if sensitivity_at:
             r["sensitivity"] = projector.sensitivity(sc, sensitivity_at)
         results.append(r)
+    outcomes = cost_per_outcome(con)
+    per_outcome = _scale_outcomes(outcomes, results)
     return _plain({
         "provenance": {
             "workbench_version": __version__,
@@ -71,9 +73,30 @@ def project(con, scenario_paths: list[str | Path] = (), multipliers=DEFAULT_MULT
         "calls_observed": profile.calls,
         "unpriced_models": unpriced(con),
         "logged_cost_check": logged_cost_disagreement(con),
-        "cost_per_outcome_today": cost_per_outcome(con),
+        "cost_per_outcome_today": outcomes,
+        "cost_per_outcome_method": per_outcome,
         "scenarios": results,
     })
+
+
+def _scale_outcomes(outcomes: list[dict], results: list[dict]) -> str | None:
+    """Add `cost_per_outcome_usd` to every scenario x multiplier.
+
+    Outcomes grow with volume like calls do, so a scenario's cost per outcome is today's cost per
+    outcome (all outcomes) x the scenario's monthly cost / today's mix's monthly cost at 1x."""
+    n = sum(o["outcomes"] for o in outcomes)
+    cost = sum(o["cost_usd"] or 0 for o in outcomes)
+    if not n:
+        return None
+    today = cost / n
+    base = next(r for r in results if r["scenario"] == "baseline")
+    base_1x = {m["multiplier"]: m["baseline_monthly_cost_usd"] / m["multiplier"] for m in base["multipliers"]}
+    for r in results:
+        for m in r["multipliers"]:
+            ref = base_1x.get(m["multiplier"]) or m["baseline_monthly_cost_usd"] / m["multiplier"]
+            m["cost_per_outcome_usd"] = today * (m["monthly_cost_usd"] / m["multiplier"]) / ref if ref else None
+    return ("today's cost per outcome (calls of the sessions linked to an outcome / outcomes) x the scenario's "
+            "monthly cost per unit of volume / today's mix's")
 
 
 def _plain(obj):
