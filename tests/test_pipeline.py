@@ -232,3 +232,16 @@ def test_progress_bar_path_reports_on_stderr_and_reconciles(con, write_jsonl, ca
     assert counts(report.results[0]) == (201, 200, 0, 1)
     captured = capsys.readouterr()
     assert captured.out == "" and "ingest" in captured.err
+
+
+def test_empty_and_truncated_files_are_named(con, tmp_path, ingest, write_jsonl):
+    empty = tmp_path / "empty.jsonl"
+    empty.write_text("\n\n")
+    with pytest.raises(WorkbenchError, match="empty: nothing to ingest"):
+        ingest(empty)
+    full = write_jsonl([chat(id=f"t{i}") for i in range(2000)], "full.jsonl.gz")
+    cut = tmp_path / "cut.jsonl.gz"
+    cut.write_bytes(full.read_bytes()[:2000])
+    with pytest.raises(WorkbenchError, match="cut.jsonl.gz"):
+        ingest(cut)
+    assert con.execute("SELECT count(*) FROM calls").fetchone()[0] == 0

@@ -63,6 +63,8 @@ def detect_framing(path: Path) -> str:
             return "parquet"
     head = _peek(path)
     stripped = head.lstrip()
+    if not stripped:
+        raise WorkbenchError(f"{path} is empty: nothing to ingest")
     if suffix in (".csv", ".tsv") or (stripped and stripped[0] not in "[{"):
         return "csv"
     if stripped.startswith("["):
