@@ -9,8 +9,12 @@ DuckDB, far below Altair's 5,000-row limit). `use_static()` switches Altair to S
 
 from __future__ import annotations
 
-import altair as alt
-import pandas as pd
+from ._imports import skip_slow_format_checkers
+
+skip_slow_format_checkers()
+
+import altair as alt  # noqa: E402
+import pandas as pd  # noqa: E402
 
 PALETTE = ["#1f4e79", "#2e86ab", "#f18f01", "#c73e1d", "#3b8b5a", "#6c4f9c", "#8d99ae", "#e0a458"]
 WIDTH = 620

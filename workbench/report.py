@@ -36,7 +36,10 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Iterable
 
+from ._imports import skip_slow_format_checkers
 from .errors import WorkbenchError
+
+skip_slow_format_checkers()
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ROOT / "notebooks"

@@ -527,21 +527,26 @@ class Projector:
                     "self_hosted_monthly_cost_usd": float(hosted[i])}
         return {"multiplier": None, "note": "the API route stays cheaper up to 10,000x"}
 
+    def monthly_cost(self, df: pd.DataFrame, multiplier: float) -> float:
+        """Monthly cost of a priced frame at one multiplier: API tokens plus self-hosted capacity."""
+        api = df.loc[df["price_key"].notna() & (df["pricing_basis"] != "self_hosted"), "cost"].sum()
+        hosted = sum(h["monthly_cost_usd"] for h in self.self_hosted_monthly(df, multiplier).values())
+        return api * self.profile.monthly_factor * multiplier + hosted
+
     def sensitivity(self, sc: Scenario, multiplier: float = 10.0) -> list[dict]:
         """Swing in monthly cost when each lever moves by a plausible step (a tornado chart's data)."""
-        base = self.evaluate(sc, [multiplier], bootstrap=0)["multipliers"][0]["monthly_cost_usd"]
-
         def cost(s: Scenario, scale: dict | None = None) -> float:
             df = self.priced(s)
             for col, f in (scale or {}).items():
                 df[col] = df[col] * f
             if scale:
                 df["cost"] = price_rows(df)
-            return self.evaluate(s, [multiplier], bootstrap=0)["multipliers"][0]["monthly_cost_usd"] if not scale \
-                else df.loc[df["price_key"].notna(), "cost"].sum() * self.profile.monthly_factor * multiplier
+            return self.monthly_cost(df, multiplier)
 
         levers: list[tuple[str, float, float]] = []
-        levers.append(("volume ±20%", base * 0.8, base * 1.2))
+        priced = self.priced(sc)  # volume is not linear where self-hosted capacity steps
+        levers.append(("volume ±20%", self.monthly_cost(priced, multiplier * 0.8),
+                       self.monthly_cost(priced, multiplier * 1.2)))
         levers.append(("output tokens per call ±20%", cost(sc, {"output_tokens": 0.8, "reasoning_tokens": 0.8}),
                        cost(sc, {"output_tokens": 1.2, "reasoning_tokens": 1.2})))
         levers.append(("input tokens per call ±20%", cost(sc, {k: 0.8 for k in ("input_tokens", "cache_read_tokens", "cache_write_tokens", "cache_write_1h_tokens")}),

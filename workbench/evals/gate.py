@@ -74,15 +74,10 @@ class GateResult:
 
 
 def _t_quantile(p: float, df: int) -> float:
-    try:
-        from scipy import stats
+    """Student-t quantile. scipy.special (a declared dependency) is ~10x cheaper to import than scipy.stats."""
+    from scipy.special import stdtrit
 
-        return float(stats.t.ppf(p, df))
-    except ImportError:  # normal approximation with a Cornish-Fisher correction for small df
-        from statistics import NormalDist
-
-        z = NormalDist().inv_cdf(p)
-        return z + (z ** 3 + z) / (4 * df) + (5 * z ** 5 + 16 * z ** 3 + 3 * z) / (96 * df ** 2)
+    return float(stdtrit(df, p))
 
 
 def paired_interval(d, confidence: float = 0.95, method: str = "bootstrap", seed: int = 0,

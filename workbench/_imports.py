@@ -1,0 +1,19 @@
+"""Start-up cost of the notebook stack.
+
+altair, nbformat and papermill import jsonschema, whose format checker imports
+`rfc3987_syntax` when it is installed (jupyter-events' `format-nongpl` extra installs it).
+That module builds a lark grammar at import: 0.8-1.4 s per process, spent only to check the
+`iri` / `iri-reference` string formats, which no Vega-Lite spec, notebook or report uses.
+Marking it unavailable before jsonschema loads makes jsonschema skip those two checkers
+(it treats the module as absent) and saves that time in every report, kernel and CLI run.
+"""
+
+from __future__ import annotations
+
+import sys
+
+
+def skip_slow_format_checkers() -> None:
+    """Call before the first import of jsonschema (altair, nbformat, papermill) in a process."""
+    if "jsonschema" not in sys.modules:
+        sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[assignment]
