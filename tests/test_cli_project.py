@@ -94,3 +94,15 @@ def test_eval_cli_gate_fails_with_exit_1(tmp_path):
     bad.write_text("name: x\n")
     p = run_cli("eval", bad, "--db", db)
     assert p.returncode == 2 and "suite.yaml" in p.stderr and "Traceback" not in p.stderr
+
+
+def test_report_cli_renders_and_rejects_bad_input(tmp_path, sample_db):
+    out = tmp_path / "reports"
+    p = run_cli("report", "--client", "Acme", "--out", out, "--db", sample_db, "--no-pdf", "--json")
+    assert p.returncode == 0, p.stderr
+    made = json.loads(p.stdout)
+    html = open(made["html"]).read()
+    assert "Acme" in html and "Executive summary" in html
+    assert run_cli("report", "--out", out).returncode == 2  # no --client
+    p = run_cli("report", "--client", "B", "--out", out, "--db", tmp_path / "missing.duckdb")
+    assert p.returncode == 2 and "no database" in p.stderr and "Traceback" not in p.stderr

@@ -80,6 +80,19 @@ class Workbench:
 
         return assess(self.con, checklist, answers, store=store)
 
+    def evaluate(self, suite: str | os.PathLike, **options):
+        """Run an eval suite (see `workbench eval`); returns an EvalReport (`.gate_passed`, `.rows()`)."""
+        from .evals import run_suite
+
+        return run_suite(self.con, suite, **options)
+
+    def report(self, client: str, out_dir: str | os.PathLike, **options) -> dict:
+        """Render a client report from this database (closes it first: the report's kernel opens it)."""
+        from .report import render_report
+
+        self.close()
+        return render_report(client, out_dir, db=self.path, **options)
+
     def load_outcomes(self, path: str | os.PathLike) -> int:
         from .outcomes import load_outcomes
 
