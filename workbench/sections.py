@@ -31,7 +31,7 @@ DATA = ROOT / "data"
 DEFAULT_CHECKLIST = ROOT / "checklists" / "production-readiness.yaml"
 HEADLINE_MULTIPLIERS = (10.0, 50.0, 100.0)
 RECOMMEND_AT = 10.0
-DAYS_PER_MONTH = 30.4375
+from .scenarios import DAYS_PER_MONTH  # noqa: E402  (one definition of "monthly")
 
 # ---------------------------------------------------------------------------------------------
 # Formatting
