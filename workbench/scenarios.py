@@ -407,11 +407,18 @@ class Projector:
     def __post_init__(self):
         self.rates = RateTable(self.book)
         self._base_cost: pd.DataFrame | None = None
+        self._priced: dict[str, pd.DataFrame] = {}  # scenario digest -> priced frame
 
     def priced(self, sc: Scenario) -> pd.DataFrame:
-        df = self.rates.attach(apply_levers(self.profile, sc))
-        df["cost"] = price_rows(df)
-        return df
+        """The profile after the scenario's levers, with rates and cost per row (a fresh copy)."""
+        key = sc.digest()
+        if key not in self._priced:
+            if len(self._priced) > 64:  # sensitivity sweeps make many variants: keep the cache small
+                self._priced.clear()
+            df = self.rates.attach(apply_levers(self.profile, sc))
+            df["cost"] = price_rows(df)
+            self._priced[key] = df
+        return self._priced[key].copy()
 
     def _hosted_load(self, df: pd.DataFrame) -> dict[str, tuple]:
         """Per self-hosted model: (spec, mean tokens/s at 1x, token-weighted peak-to-mean ratio)."""
