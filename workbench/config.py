@@ -25,6 +25,25 @@ def read_yaml(path: str | Path, what: str) -> Any:
         raise WorkbenchError(f"{path}: not valid YAML: {exc}") from None
 
 
+def load_model(path: str | Path, model, what: str, shape: str, name_from_file: bool = False):
+    """Read a YAML mapping and validate it as `model` (pydantic); errors name the file and the field.
+
+    `shape` completes "a <what> is a mapping with ..." for files that hold no mapping;
+    `name_from_file` fills a missing `name` with the file's stem."""
+    from pydantic import ValidationError
+
+    path = Path(path)
+    data = read_yaml(path, what)
+    if not isinstance(data, dict):
+        raise WorkbenchError(f"{path}: a {what} is a mapping with {shape}")
+    if name_from_file:
+        data.setdefault("name", path.stem)
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise WorkbenchError(f"{path}: invalid {what}: {validation_problems(exc)}") from None
+
+
 def validation_problems(exc) -> str:
     """'routing.0.share: Input should be less than or equal to 1; ...' from a pydantic ValidationError."""
     out = []

@@ -36,7 +36,7 @@ from typing import Literal, Union
 
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from .errors import WorkbenchError
 
@@ -148,17 +148,9 @@ BASELINE = Scenario(name="baseline", description="today's mix, scaled")
 
 def load_scenario(path: str | Path) -> Scenario:
     """Parse and validate a scenario YAML; errors name the file and the field."""
-    from .config import read_yaml, validation_problems
+    from .config import load_model
 
-    path = Path(path)
-    data = read_yaml(path, "scenario")
-    if not isinstance(data, dict):
-        raise WorkbenchError(f"{path}: a scenario is a mapping with at least `name`")
-    data.setdefault("name", path.stem)
-    try:
-        return Scenario.model_validate(data)
-    except ValidationError as exc:
-        raise WorkbenchError(f"{path}: invalid scenario: {validation_problems(exc)}") from None
+    return load_model(path, Scenario, "scenario", "at least `name`", name_from_file=True)
 
 
 # ---------------------------------------------------------------------------------------------

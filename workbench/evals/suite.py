@@ -266,7 +266,7 @@ def _expand(value, where: str):
 # ---------------------------------------------------------------------------------------------
 
 
-from ..config import read_yaml as _read_yaml  # noqa: E402
+from ..config import load_model  # noqa: E402
 from ..config import validation_problems as _problems  # noqa: E402
 
 
@@ -329,26 +329,13 @@ def load_golden(path: str | Path) -> tuple[list[Case], str]:
 
 
 def load_prompt(path: Path) -> Prompt:
-    data = _read_yaml(path, "prompt")
-    if not isinstance(data, dict):
-        raise WorkbenchError(f"{path}: a prompt is a mapping with version, system, user")
-    try:
-        return Prompt.model_validate(data)
-    except ValidationError as exc:
-        raise WorkbenchError(f"{path}: invalid prompt: {_problems(exc)}") from None
+    return load_model(path, Prompt, "prompt", "version, system, user")
 
 
 def load_suite(path: str | Path, prompt: str | Path | None = None) -> LoadedSuite:
     """Load and validate a suite, its golden set and prompt. `prompt` overrides the suite's prompt file."""
     path = Path(path)
-    data = _read_yaml(path, "suite")
-    if not isinstance(data, dict):
-        raise WorkbenchError(f"{path}: a suite is a mapping with name, golden, prompt, models, scorers")
-    data.setdefault("name", path.stem)
-    try:
-        suite = Suite.model_validate(data)
-    except ValidationError as exc:
-        raise WorkbenchError(f"{path}: invalid suite: {_problems(exc)}") from None
+    suite = load_model(path, Suite, "suite", "name, golden, prompt, models, scorers", name_from_file=True)
     base = path.parent
     golden_path = (base / suite.golden).resolve()
     if not golden_path.is_file():
