@@ -42,11 +42,21 @@ def write_jsonl(tmp_path):
     return write
 
 
-@pytest.fixture
-def ingest(con):
-    """ingest(path, fmt=None, set=None, map=None) -> IngestResult, into the test database."""
+@pytest.fixture(params=["direct", "staged", "lines"])
+def ingest(con, request, monkeypatch):
+    """ingest(path, fmt=None, set=None, map=None) -> IngestResult, into the test database.
+
+    Every test that uses it runs once per way into the store (see `ingest_file`): clean JSONL
+    straight into `calls`, clean JSONL through a staging table, and the general line path.
+    The same expectations must hold for all three."""
+    from workbench.ingest import pipeline
     from workbench.ingest.adapters.base import Options
     from workbench.ingest.pipeline import ingest_file
+
+    if request.param == "staged":
+        monkeypatch.setattr(pipeline, "_family_stored", lambda con, fmt: True)
+    elif request.param == "lines":
+        monkeypatch.setattr(pipeline, "_fast_adapter", lambda *a, **k: None)
 
     def run(path, fmt=None, set=None, map=None):
         return ingest_file(con, path, fmt, Options(set=set or {}, map=map or {}))

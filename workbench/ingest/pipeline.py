@@ -21,7 +21,7 @@ import duckdb
 
 from .. import __version__
 from ..errors import WorkbenchError
-from . import readers
+from . import fastpath, readers
 from .adapters import all_adapters, by_name
 from .adapters.base import ADAPTER_COLUMNS, Adapter, Options, sql_for, sql_str
 
@@ -43,7 +43,7 @@ class IngestResult:
     path: str
     format: str
     sha256: str
-    rows_read: int = 0
+    rows_read: int | None = 0
     rows_accepted: int = 0
     rows_duplicate: int = 0
     rows_quarantined: int = 0
@@ -118,8 +118,13 @@ def _check_options(adapter: Adapter, options: Options) -> None:
         raise WorkbenchError(f"format {adapter.name} needs {example}. {adapter.hint}".strip())
 
 
-def _staging_sql(adapter: Adapter, options: Options) -> str:
+def _staging_sql(adapter: Adapter, options: Options, *, keeps_blank_lines: bool = False) -> str:
+    """Map, convert and validate every record in one SELECT (`reason` NULL for a usable call).
+
+    With `keeps_blank_lines` the records are every line of the file, blank ones included, so
+    that row k of the result is line k; `blank` marks the lines to leave out afterwards."""
     inner = sql_for(adapter, options)
+    blank = f"NOT ({readers.NOT_BLANK})" if keeps_blank_lines else "false"
     # Fill the columns the adapter leaves out; apply --set overrides.
     cols = []
     for name, typ in ADAPTER_COLUMNS.items():
@@ -180,7 +185,7 @@ def _staging_sql(adapter: Adapter, options: Options) -> str:
         END AS reason
         FROM t
     )
-    SELECT line, CASE WHEN reason IS NOT NULL THEN raw END AS raw, reason,
+    SELECT line, {blank} AS blank, CASE WHEN reason IS NOT NULL THEN raw END AS raw, reason,
         coalesce(call_id, md5(raw)) AS call_id, ts,
         lower(provider) AS provider, model,
         CASE WHEN service_tier IS NULL OR lower(service_tier) IN ('auto', 'standard', 'default', 'on_demand')
@@ -206,29 +211,16 @@ def _adapter_columns_sql(adapter: Adapter, options: Options, con: duckdb.DuckDBP
     return Adapter(**{**adapter.__dict__, "select": wrapped})
 
 
-def ingest_file(
-    con: duckdb.DuckDBPyConnection,
-    path: str | Path,
-    fmt: str | None = None,
-    options: Options | None = None,
-) -> IngestResult:
-    """Ingest one file; return its reconciliation. Raises WorkbenchError on unusable input."""
-    options = options or Options()
-    path = Path(path)
-    if not path.is_file():
-        raise WorkbenchError(f"{path}: no such file")
-    started = datetime.now(timezone.utc)
-    t0 = time.perf_counter()
-    digest = _sha256_async(path)
-    kind = readers.detect_framing(path)
-    readers.create_records_view(con, path, kind)
-    adapter = choose_adapter(con, path, kind, fmt)
-    _check_options(adapter, options)
+def _records_and_columns(con: duckdb.DuckDBPyConnection, adapter: Adapter, options: Options, kind: str) -> Adapter:
+    """Point the TEMP VIEW `records` at the file's records; return the adapter, all columns filled.
+
+    JSONL read by an adapter that keeps one row per record in order gets every line, blank ones
+    included, unnumbered and unvalidated: one parse per line (the adapter's extract() doubles as
+    the validity check), on every core, with line numbers taken afterwards from the rowid of the
+    order-preserving staging table (`row_number() OVER ()` would make the scan single-threaded).
+    """
     if kind == "jsonl" and adapter.tolerates_malformed:
-        # One parse per line: the adapter's extract() doubles as the validity check.
-        con.execute(
-            f"CREATE OR REPLACE TEMP VIEW records AS SELECT line, raw, raw AS j FROM all_lines WHERE {readers.NOT_BLANK}"
-        )
+        con.execute("CREATE OR REPLACE TEMP VIEW records AS SELECT NULL::BIGINT AS line, raw, raw AS j FROM file_lines")
     else:
         con.execute("CREATE OR REPLACE TEMP VIEW records AS SELECT line, raw, j FROM framed WHERE j IS NOT NULL")
     if kind == "jsonl" and not adapter.tolerates_malformed:
@@ -236,17 +228,135 @@ def ingest_file(
             "INSERT INTO framing_rejects SELECT line, raw, CASE WHEN json_valid(raw) THEN 'not a JSON object' "
             "ELSE 'malformed JSON' END FROM framed WHERE j IS NULL"
         )
-    wrapped = _adapter_columns_sql(adapter, options, con)
+    return _adapter_columns_sql(adapter, options, con)
+
+
+class _NotClean(Exception):
+    """The fast path met a record it cannot take: the general path must read the file."""
+
+
+def _fast_adapter(adapter: Adapter, options: Options, path: Path, con: duckdb.DuckDBPyConnection) -> Adapter | None:
+    """The adapter reading only its fields through a typed read_json (`workbench.ingest.fastpath`),
+    with the TEMP VIEW `json_fields` in place; None when the fast path cannot read this adapter."""
+    fast = fastpath.fast_select(sql_for(adapter, options))
+    if fast is None:
+        return None
+    sql, fields = fast
+    con.execute(f"CREATE OR REPLACE TEMP VIEW json_fields AS {fastpath.json_fields_sql(sql_str(str(path)), fields)}")
+    return Adapter(**{**adapter.__dict__, "select": sql})
+
+
+def _stage(con: duckdb.DuckDBPyConnection, staging_sql: str, *, clean_only: bool) -> None:
+    """Materialize the staged rows in TEMP `staged_rows` and the view `staged` over them
+    (line numbers from the rowid where the records had none). With `clean_only`, raise
+    _NotClean unless every row is usable and has its own id."""
     try:
-        con.execute(f"CREATE OR REPLACE TEMP TABLE staged AS {_staging_sql(wrapped, options)}")
-    except duckdb.Error as exc:
-        raise WorkbenchError(
-            f"{path} could not be read as {adapter.name}: {str(exc).splitlines()[0]}. "
-            "If the format was guessed wrong, pass --format."
-        ) from None
-    sha = digest.result()
-    src = str(path.resolve())
-    fmt_name = adapter.source_format
+        con.execute(f"CREATE OR REPLACE TEMP TABLE staged_rows AS {staging_sql}")
+        if clean_only:
+            (unusable,) = con.execute(
+                "SELECT count(*) FROM staged_rows WHERE reason IS NOT NULL OR call_id IS NULL"
+            ).fetchone()
+            if unusable:
+                raise _NotClean
+    except duckdb.Error:
+        if clean_only:
+            raise _NotClean from None
+        raise
+    con.execute(
+        "CREATE OR REPLACE TEMP VIEW staged AS "
+        "SELECT coalesce(line, rowid + 1) AS line, * EXCLUDE (line, blank) FROM staged_rows WHERE NOT blank"
+    )
+
+
+@dataclass
+class _File:
+    """What the transaction needs to know about the file being ingested."""
+
+    path: Path
+    src: str
+    adapter: Adapter
+    options_json: str
+    started: datetime
+    digest: Future
+
+
+def _write(con: duckdb.DuckDBPyConnection, f: _File, result: IngestResult, write_calls) -> int:
+    """The one transaction per file: quarantine rows, calls (`write_calls(ingest_id)` returns the
+    rows it accepted), the `ingests` row. Any exception rolls all of it back.
+
+    Rows in these tables have no order, so DuckDB may write them in any (much faster in
+    parallel). Never so for staging, whose rowid numbers the lines: the setting is put back
+    after COMMIT or ROLLBACK, since an aborted transaction refuses even a RESET."""
+    con.execute("SET preserve_insertion_order = false")
+    con.execute("BEGIN TRANSACTION")
+    try:
+        (ingest_id,) = con.execute("SELECT nextval('ingest_id_seq')").fetchone()
+        if result.rows_quarantined:
+            con.execute(
+                "INSERT INTO quarantine (ingest_id, source_file, file_sha256, line, format, reason, raw) "
+                "SELECT ?, ?, ?, line, ?, reason, raw FROM q_new",
+                [ingest_id, f.src, result.sha256, f.adapter.name],
+            )
+        result.rows_accepted = write_calls(ingest_id)
+        if result.rows_read is None:  # the direct path: every record read was accepted
+            result.rows_read = result.rows_accepted
+        result.rows_duplicate = result.rows_read - result.rows_accepted - result.rows_quarantined
+        result.sha256 = f.digest.result()  # hashed on a thread meanwhile
+        con.execute(
+            "INSERT INTO ingests VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, now(), ?)",
+            [ingest_id, f.src, result.sha256, f.path.stat().st_size, f.adapter.name, f.options_json,
+             result.rows_read, result.rows_accepted, result.rows_duplicate, result.rows_quarantined,
+             f.started, __version__],
+        )
+        if _before_commit is not None:
+            _before_commit()
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    finally:
+        con.execute("RESET preserve_insertion_order")
+    return ingest_id
+
+
+def _ingest_direct(con: duckdb.DuckDBPyConnection, f: _File, fast: Adapter, options: Options) -> IngestResult:
+    """A clean file of a family the store holds no calls of yet: insert straight from the scan.
+
+    Nothing to dedupe against and, when every record is usable and its id unique in the file,
+    nothing to quarantine: no staging table at all. Raises _NotClean (after rolling back) at
+    the first record that needs the general path."""
+    fmt_name = f.adapter.source_format
+    # error() aborts the INSERT, and so the transaction, at the first unusable record.
+    guard = "CASE WHEN reason IS NOT NULL OR call_id IS NULL THEN error('not clean') ELSE true END"
+
+    def write_calls(ingest_id: int) -> int:
+        try:
+            (accepted,) = con.execute(
+                f"""
+                INSERT INTO calls BY NAME
+                SELECT s.* EXCLUDE (line, blank, raw, reason), ? AS source_format, ? AS source_file, ? AS ingest_id
+                FROM ({_staging_sql(fast, options)}) s WHERE {guard}
+                """,
+                [fmt_name, f.src, ingest_id],
+            ).fetchone()
+        except duckdb.Error:
+            raise _NotClean from None
+        (repeats,) = con.execute(
+            "SELECT count(*) - count(DISTINCT call_id) FROM calls WHERE ingest_id = ?", [ingest_id]
+        ).fetchone()
+        if repeats:
+            raise _NotClean
+        return accepted
+
+    result = IngestResult(path=f.src, format=f.adapter.name, sha256="", rows_read=None)
+    result.ingest_id = _write(con, f, result, write_calls)
+    return result
+
+
+def _ingest_staged(con: duckdb.DuckDBPyConnection, f: _File) -> IngestResult:
+    """From `staged`: quarantine what is unusable, add the first of each new call_id."""
+    sha = f.digest.result()
+    fmt_name = f.adapter.source_format
     # New quarantine rows vs. rows this same file already put there (a re-ingest).
     con.execute(
         f"""
@@ -262,54 +372,99 @@ def ingest_file(
     (staged_n,) = con.execute("SELECT count(*) FROM staged").fetchone()
     (rejects_n,) = con.execute("SELECT count(*) FROM framing_rejects").fetchone()
     (q_new,) = con.execute("SELECT count(*) FROM q_new").fetchone()
+    # Repeats of a call_id inside the file are rare: rank rows (a sort) only when there are some.
+    (repeats,) = con.execute("SELECT count(call_id) - count(DISTINCT call_id) FROM staged WHERE reason IS NULL").fetchone()
+    first_of_each = "QUALIFY row_number() OVER (PARTITION BY call_id ORDER BY line) = 1" if repeats else ""
     reasons = dict(
         con.execute(
             "SELECT regexp_replace(reason, ':.*', '') AS r, count(*) FROM q_new GROUP BY r ORDER BY 2 DESC"
         ).fetchall()
     )
     result = IngestResult(
-        path=src, format=adapter.name, sha256=sha,
+        path=f.src, format=f.adapter.name, sha256=sha,
         rows_read=staged_n + rejects_n, rows_quarantined=q_new, reasons=reasons,
     )
-    opts = json.dumps({"set": options.set, "map": options.map, "framing": kind})
-    con.execute("BEGIN TRANSACTION")
-    try:
-        (ingest_id,) = con.execute("SELECT nextval('ingest_id_seq')").fetchone()
-        con.execute(
-            f"""
-            INSERT INTO quarantine (ingest_id, source_file, file_sha256, line, format, reason, raw)
-            SELECT ?, ?, ?, line, ?, reason, raw FROM q_new
-            """,
-            [ingest_id, src, sha, adapter.name],
-        )
+
+    def write_calls(ingest_id: int) -> int:
         # New calls only: the first of each call_id in this file, and none already stored.
-        (result.rows_accepted,) = con.execute(
+        (accepted,) = con.execute(
             f"""
             INSERT INTO calls BY NAME
             SELECT s.* EXCLUDE (line, raw, reason), ? AS source_format, ? AS source_file, ? AS ingest_id
-            FROM (SELECT * FROM staged WHERE reason IS NULL
-                  QUALIFY row_number() OVER (PARTITION BY call_id ORDER BY line) = 1) s
+            FROM (SELECT * FROM staged WHERE reason IS NULL {first_of_each}) s
             ANTI JOIN (SELECT call_id FROM calls WHERE source_format = {sql_str(fmt_name)}) c USING (call_id)
             """,
-            [fmt_name, src, ingest_id],
+            [fmt_name, f.src, ingest_id],
         ).fetchone()
-        result.rows_duplicate = result.rows_read - result.rows_accepted - result.rows_quarantined
-        con.execute(
-            """
-            INSERT INTO ingests VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, now(), ?)
-            """,
-            [ingest_id, src, sha, path.stat().st_size, adapter.name, opts, result.rows_read, result.rows_accepted,
-             result.rows_duplicate, result.rows_quarantined, started, __version__],
-        )
-        if _before_commit is not None:
-            _before_commit()
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
+        return accepted
+
+    result.ingest_id = _write(con, f, result, write_calls)
+    return result
+
+
+def _family_stored(con: duckdb.DuckDBPyConnection, source_format: str) -> bool:
+    """Does `calls` hold any call of this source family (so new ones must be deduped against it)?"""
+    (n,) = con.execute(
+        "SELECT count(*) FROM (SELECT 1 FROM calls WHERE source_format = ? LIMIT 1)", [source_format]
+    ).fetchone()
+    return n > 0
+
+
+def ingest_file(
+    con: duckdb.DuckDBPyConnection,
+    path: str | Path,
+    fmt: str | None = None,
+    options: Options | None = None,
+) -> IngestResult:
+    """Ingest one file; return its reconciliation. Raises WorkbenchError on unusable input.
+
+    Three ways in, one outcome: a clean JSONL file goes through a typed read_json, straight
+    into `calls` when the store has no calls of its family yet, else through a staging
+    table; anything else (or a clean attempt that meets a bad record) is framed line by line.
+    `ingests.options.reader` records which ran."""
+    options = options or Options()
+    path = Path(path)
+    if not path.is_file():
+        raise WorkbenchError(f"{path}: no such file")
+    started = datetime.now(timezone.utc)
+    t0 = time.perf_counter()
+    digest = _sha256_async(path)
+    kind = readers.detect_framing(path)
+    readers.create_records_view(con, path, kind)
+    adapter = choose_adapter(con, path, kind, fmt)
+    _check_options(adapter, options)
+    number_by_rowid = kind == "jsonl" and adapter.tolerates_malformed
+    wrapped = _records_and_columns(con, adapter, options, kind)
+
+    def file_info(reader: str) -> _File:
+        opts = json.dumps({"set": options.set, "map": options.map, "framing": kind, "reader": reader})
+        return _File(path, str(path.resolve()), adapter, opts, started, digest)
+
+    try:
+        result = None
+        fast = _fast_adapter(wrapped, options, path, con) if number_by_rowid else None
+        if fast is not None:
+            try:
+                if not _family_stored(con, adapter.source_format):
+                    result = _ingest_direct(con, file_info("read_json"), fast, options)
+                else:
+                    _stage(con, _staging_sql(fast, options), clean_only=True)
+                    result = _ingest_staged(con, file_info("read_json"))
+            except _NotClean:
+                result = None
+        if result is None:
+            try:
+                _stage(con, _staging_sql(wrapped, options, keeps_blank_lines=number_by_rowid), clean_only=False)
+            except duckdb.Error as exc:
+                raise WorkbenchError(
+                    f"{path} could not be read as {adapter.name}: {str(exc).splitlines()[0]}. "
+                    "If the format was guessed wrong, pass --format."
+                ) from None
+            result = _ingest_staged(con, file_info("lines"))
     finally:
-        for t in ("staged", "q_new", "framing_rejects", "json_docs", "csv_rows"):
+        con.execute("DROP VIEW IF EXISTS staged")
+        con.execute("DROP VIEW IF EXISTS json_fields")
+        for t in ("staged_rows", "q_new", "framing_rejects", "json_docs", "csv_rows"):
             con.execute(f"DROP TABLE IF EXISTS {t}")
-    result.ingest_id = ingest_id
     result.seconds = time.perf_counter() - t0
     return result

@@ -97,15 +97,20 @@ def create_records_view(con: duckdb.DuckDBPyConnection, path: Path, kind: str) -
     src = _quote(path)
     con.execute("CREATE OR REPLACE TEMP TABLE framing_rejects (line BIGINT, raw VARCHAR, reason VARCHAR)")
     if kind == "jsonl":
+        # `file_lines` is every line, blank ones included, in file order and unnumbered: scans of
+        # it run on every core. Numbering (`row_number() OVER ()`) makes a scan single-threaded,
+        # so only `all_lines` pays for it; the pipeline's fast path numbers lines by the rowid of
+        # the order-preserving table it writes instead.
         con.execute(
             f"""
-            CREATE OR REPLACE TEMP VIEW all_lines AS
-            SELECT row_number() OVER () AS line, column0 AS raw
+            CREATE OR REPLACE TEMP VIEW file_lines AS
+            SELECT column0 AS raw
             FROM read_csv({src}, columns = {{'column0': 'VARCHAR'}}, header = false, delim = '{_NO_DELIM}',
                           quote = '', escape = '', auto_detect = false, max_line_size = 33554432, buffer_size = 67108864,
                           compression = 'auto')
             """
         )
+        con.execute("CREATE OR REPLACE TEMP VIEW all_lines AS SELECT row_number() OVER () AS line, raw FROM file_lines")
         con.execute(
             f"""
             CREATE OR REPLACE TEMP VIEW framed AS

@@ -82,8 +82,10 @@ class Adapter:
     set_keys: tuple[str, ...] = ()
     # True when the SELECT reads records only through `extract()` and emits one row per record:
     # then JSONL lines reach it unvalidated (a malformed line comes out with NULL fields and the
-    # pipeline names it), which saves a full JSON parse per line. Adapters that call JSON
-    # functions on `j` directly, or expand records, must say False.
+    # pipeline names it), which saves a full JSON parse per line. The rows must also come out
+    # in the order of the records, none dropped (projections only: no WHERE, join or window),
+    # because the pipeline then numbers lines by position. Adapters that call JSON functions on
+    # `j` directly, filter, or expand records must say False.
     tolerates_malformed: bool = True
     # Extra hint printed when a required --set key is missing.
     hint: str = ""
@@ -108,10 +110,17 @@ def extract(fields: dict[str, str], source: str = "records") -> str:
     """
     paths = ", ".join(sql_str(p) for p in fields.values())
     cols = ", ".join(f"x[{i}] AS {name}" for i, name in enumerate(fields, 1))
-    return (
+    sql = (
         f"SELECT line, raw, j, {cols} "
         f"FROM (SELECT line, raw, j, try(json_extract_string(j, [{paths}])) AS x FROM {source})"
     )
+    if source == "records":
+        EXTRACTIONS[sql] = dict(fields)  # lets the fast path read these fields straight from the file
+    return sql
+
+
+# extract() SQL -> its fields, for `workbench.ingest.fastpath`.
+EXTRACTIONS: dict[str, dict[str, str]] = {}
 
 
 def dig(sample: Any, *path: str) -> Any:
