@@ -114,3 +114,26 @@ def test_default_baseline_is_latest_passing_run_of_suite_and_model(con):
     assert find_baseline(con, "s", "m") == "r2"
     assert find_baseline(con, "s", "m", exclude="r2") == "r1"
     assert find_baseline(con, "nope", "m") is None
+
+
+def test_t_quantiles_by_hand_and_against_scipy():
+    """The pure-Python Student-t quantile (no scipy at run time) against textbook values and scipy."""
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from workbench.evals.gate import _t_quantile
+
+    # t tables: t_{0.975, df}
+    for df, t in [(1, 12.7062), (2, 4.3027), (5, 2.5706), (10, 2.2281), (30, 2.0423), (120, 1.9799)]:
+        assert _t_quantile(0.975, df) == pytest.approx(t, abs=1e-4)
+    assert _t_quantile(0.5, 7) == 0.0 and _t_quantile(0.025, 10) == pytest.approx(-2.2281, abs=1e-4)
+    with pytest.raises(ValueError):
+        _t_quantile(1.0, 3)
+    stdtrit = pytest.importorskip("scipy.special").stdtrit
+
+    @settings(max_examples=200, deadline=None)
+    @given(st.floats(0.001, 0.999), st.integers(1, 10_000))
+    def agrees(p, df):
+        assert _t_quantile(p, df) == pytest.approx(float(stdtrit(df, p)), rel=1e-9, abs=1e-9)
+
+    agrees()

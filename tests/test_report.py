@@ -80,8 +80,8 @@ def test_invalid_parameters_rejected_before_any_kernel(monkeypatch, tmp_path):
         execute(REPORT_NOTEBOOK, {"clinet": "Acme"}, cwd=tmp_path)
     with pytest.raises(WorkbenchError, match="multipliers must be list"):
         execute(REPORT_NOTEBOOK, {"client": "Acme", "multipliers": "10,50"}, cwd=tmp_path)
-    with pytest.raises(WorkbenchError, match="static must be bool"):
-        execute(REPORT_NOTEBOOK, {"static": "yes"}, cwd=tmp_path)
+    with pytest.raises(WorkbenchError, match="eval_stub must be bool"):
+        execute(REPORT_NOTEBOOK, {"eval_stub": "yes"}, cwd=tmp_path)
 
 
 def test_batch_with_a_broken_client(sample_db, tmp_path):

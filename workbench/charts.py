@@ -3,8 +3,8 @@
 Every builder takes plain data (a pandas DataFrame, or the dict `project()` returns) and
 returns an `alt.Chart`, so a chart looks the same in JupyterLab, in Voila and in the static
 report. The data each chart needs comes from `workbench.sections` (small, pre-aggregated in
-DuckDB, far below Altair's 5,000-row limit). `use_static()` switches Altair to SVG output
-(vl-convert), which is what the offline HTML report embeds: no script, no CDN.
+DuckDB, far below Altair's 5,000-row limit). `use_output()` picks how charts leave the kernel:
+SVG (vl-convert) or Vega-Lite specs for the offline HTML report (no script, no CDN), or interactive.
 """
 
 from __future__ import annotations
@@ -38,23 +38,46 @@ def theme() -> dict:
     }
 
 
+def spec_bundle(spec: dict, **_) -> dict:
+    """The `spec` renderer: the Vega-Lite spec under its standard MIME type.
+
+    Altair's own "mimetype" renderer names it `application/vnd.vegalite.v6.json` (a dot where
+    the JSON suffix needs `+`), which nbformat then refuses to save as JSON."""
+    import re
+
+    m = re.search(r"/vega-lite/v(\d+)", str(spec.get("$schema", "")))
+    return {f"application/vnd.vegalite.v{m[1] if m else 6}+json": spec, "text/plain": "<Vega-Lite chart>"}
+
+
 def _register() -> None:
     if hasattr(alt, "theme") and hasattr(alt.theme, "register"):  # Altair >= 5.5
         alt.theme.register("workbench", enable=True)(theme)
     else:  # pragma: no cover
         alt.themes.register("workbench", theme)
         alt.themes.enable("workbench")
+    if "workbench-spec" not in alt.renderers.names():
+        alt.renderers.register("workbench-spec", spec_bundle)
 
 
-def use_static(static: bool = True) -> None:
-    """Report runs: render charts as inline SVG (vl-convert); otherwise Altair's default renderer.
+CHART_OUTPUTS = ("svg", "spec", "interactive")
 
-    With SVG, vl-convert's engine (about half a second to start) is warmed up in a background
+
+def use_output(mode: str = "svg") -> None:
+    """How charts leave the kernel.
+
+    - `svg`: drawn as inline SVG here (vl-convert): offline anywhere (notebooks, Voila, reports);
+    - `spec`: Vega-Lite specs (the `application/vnd.vegalite` MIME type), which `workbench.report`
+      draws as SVG in its own process while the kernel goes on (see `workbench.svg`);
+    - `interactive`: Altair's default renderer (HTML that loads vega from a CDN).
+
+    With `svg`, vl-convert's engine (about half a second to start) is warmed up in a background
     thread, so it starts while the notebook computes its first figures.
     """
+    if mode not in CHART_OUTPUTS:
+        raise ValueError(f"chart output must be one of {', '.join(CHART_OUTPUTS)}, not {mode!r}")
     _register()
-    alt.renderers.enable("svg" if static else "default")
-    if static:
+    alt.renderers.enable({"svg": "svg", "spec": "workbench-spec", "interactive": "default"}[mode])
+    if mode == "svg":
         import threading
 
         def warm():
@@ -66,6 +89,11 @@ def use_static(static: bool = True) -> None:
                 pass
 
         threading.Thread(target=warm, daemon=True, name="vl-convert-warmup").start()
+
+
+def use_static(static: bool = True) -> None:
+    """`use_output("svg")`, or Altair's interactive default when `static` is false."""
+    use_output("svg" if static else "interactive")
 
 
 def _empty(message: str) -> alt.Chart:

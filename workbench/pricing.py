@@ -259,13 +259,15 @@ def load_overrides(path: str | Path) -> tuple[Any, str]:
     import yaml
     from pydantic import ValidationError
 
+    from .config import parse_yaml
+
     path = Path(path)
     try:
         raw = path.read_bytes()
     except OSError as exc:
         raise WorkbenchError(f"cannot read price overrides {path}: {exc.strerror}") from None
     try:
-        data = yaml.safe_load(raw) or {}
+        data = parse_yaml(raw) or {}
     except yaml.YAMLError as exc:
         raise WorkbenchError(f"{path}: not valid YAML: {exc}") from None
     if not isinstance(data, dict):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Callable
 
 from . import __version__
 from .scenarios import BASELINE, DEFAULT_MULTIPLIERS, Projector, Scenario, build_profile, load_scenario
@@ -32,8 +33,12 @@ def cost_per_outcome(con) -> list[dict]:
 
 
 def project(con, scenario_paths: list[str | Path] = (), multipliers=DEFAULT_MULTIPLIERS,
-            overrides: str | Path | None = None, sensitivity_at: float | None = 10.0) -> dict:
-    """Project monthly cost for each scenario file (and today's mix) at each multiplier."""
+            overrides: str | Path | None = None, sensitivity_at: float | None = 10.0,
+            sensitivity_for: Callable[[list[dict]], str | None] | None = None) -> dict:
+    """Project monthly cost for each scenario file (and today's mix) at each multiplier.
+
+    The sensitivity ranking (at `sensitivity_at`x) is worked out for every scenario, or, with
+    `sensitivity_for`, only for the one it names given the results (it prices dozens of variants)."""
     from .pricing import build_price_book, load_price_book, logged_cost_disagreement, unpriced
 
     info = build_price_book(con, overrides)
@@ -49,9 +54,14 @@ def project(con, scenario_paths: list[str | Path] = (), multipliers=DEFAULT_MULT
     for sc, path in scenarios:
         r = projector.evaluate(sc, multipliers)
         r["file"] = path
-        if sensitivity_at:
+        if sensitivity_at and sensitivity_for is None:
             r["sensitivity"] = projector.sensitivity(sc, sensitivity_at)
         results.append(r)
+    if sensitivity_at and sensitivity_for is not None:
+        chosen = sensitivity_for(results)
+        for (sc, _), r in zip(scenarios, results):
+            if r["scenario"] == chosen:
+                r["sensitivity"] = projector.sensitivity(sc, sensitivity_at)
     outcomes = cost_per_outcome(con)
     per_outcome = _scale_outcomes(outcomes, results)
     return _plain({

@@ -38,6 +38,8 @@ from typing import Any, Iterable
 
 from ._imports import skip_slow_format_checkers
 from .errors import WorkbenchError
+from .styles import CSS, PAGE_CSS
+from .svg import ChartDrawer
 
 skip_slow_format_checkers()
 
@@ -49,7 +51,11 @@ KERNEL = "python3"
 CHROMIUM = ("/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome")
 SUMMARY_MIME = "application/vnd.workbench.summary+json"
 REMOVE_TAGS = {"remove-cell", "injected-parameters", "papermill-error-cell-tag"}
-_HTTP_REF = re.compile(r"""(?:src|href)\s*=\s*["']?\s*(?:https?:)?//""", re.I)
+# What would make the page fetch: a remote src/href, a CSS url(), or a URL inside a script
+# (Altair's HTML renderer loads vega with `import("https://cdn...")`, which no attribute shows).
+_HTTP_REF = re.compile(r"""(?:src|href)\s*=\s*["']?\s*(?:https?:)?//|url\(\s*["']?\s*(?:https?:)?//""", re.I)
+_SCRIPT = re.compile(r"<script\b[^>]*>(.*?)</script>", re.I | re.S)
+_URL = re.compile(r"https?://", re.I)
 
 
 class ReportError(WorkbenchError):
@@ -141,19 +147,24 @@ def kernel_check(name: str = KERNEL) -> dict:
 
 
 def execute(notebook: str | os.PathLike, parameters: dict, output_path: str | os.PathLike | None = None,
-            cwd: str | os.PathLike | None = None, timeout: float = 900, kernel_name: str = KERNEL):
+            cwd: str | os.PathLike | None = None, timeout: float = 900, kernel_name: str = KERNEL,
+            on_cell_executed=None):
     """Validate, then run a notebook in-process with papermill; returns the executed NotebookNode.
 
     Raises WorkbenchError for bad parameters (no kernel started) and papermill's
     PapermillExecutionError when a cell fails (the output notebook is written with its error banner).
+    `on_cell_executed(cell=..., cell_index=..., execute_reply=...)` is nbclient's hook, called in
+    this process after each cell (see `workbench.svg`).
     """
     params = validate_parameters(notebook, parameters)
     import papermill as pm
 
+    hooks = {"on_cell_executed": on_cell_executed} if on_cell_executed else {}
     return pm.execute_notebook(
         str(Path(notebook).resolve()), str(output_path) if output_path else None, parameters=params,
         kernel_name=kernel_name, cwd=str(Path(cwd or os.getcwd()).resolve()), progress_bar=False,
         log_output=False, request_save_on_cell_execute=False, execution_timeout=timeout, start_timeout=120,
+        **hooks,
     )
 
 
@@ -169,17 +180,6 @@ _TEMPLATE = r"""{%- extends 'lab/index.html.j2' -%}
 {% block extra_css %}<style type="text/css">{{ resources.wb_css }}</style>{% endblock extra_css %}
 """
 
-PAGE_CSS = """
-body.jp-Notebook { background: #fff; }
-main { max-width: 1000px; margin: 28px auto 60px; padding: 0 20px; }
-.jp-Cell { padding: 0 !important; }
-.jp-OutputArea-output { padding: 0 !important; }
-.jp-OutputArea-output img { max-width: 100%; height: auto; margin: 6px 0 14px; }
-.jp-OutputPrompt, .jp-InputPrompt { display: none !important; }
-.jp-RenderedHTMLCommon table { margin-left: 0 !important; margin-right: 0 !important; }
-.jp-RenderedHTMLCommon .wb h2 { border-bottom: 2px solid #1f4e79; }
-@media print { main { margin: 0; max-width: none; } .wb h2 { break-after: avoid; } img { break-inside: avoid; } }
-"""
 
 _exporter = None
 _exporter_lock = threading.Lock()
@@ -201,22 +201,48 @@ def exporter():
     return _exporter
 
 
+_warmed = threading.Event()
+
+
+def warm_exporter_soon() -> None:
+    """Build the exporter and compile its templates on a thread (once per process): called while
+    a kernel runs a report, it takes the first export's cost (0.3 s) off the end of the report."""
+    if _warmed.is_set():
+        return
+    _warmed.set()
+
+    def warm() -> None:
+        import nbformat
+
+        try:
+            to_html(nbformat.v4.new_notebook(), "warm-up")
+        except Exception:  # noqa: BLE001 - the real export reports any problem
+            pass
+
+    threading.Thread(target=warm, daemon=True, name="workbench-exporter-warmup").start()
+
+
 def to_html(nb, title: str) -> str:
     """One self-contained HTML document: no code, no prompts, no scripts or styles from the network."""
     import copy
 
-    from .sections import CSS
+    from .svg import VEGALITE, to_svg_outputs
 
     nb = copy.deepcopy(nb)
     nb.metadata.pop("widgets", None)  # saved widget state would pull the widget manager from a CDN
     nb.cells = [c for c in nb.cells if not REMOVE_TAGS & set(c.get("metadata", {}).get("tags", []))
                 and c.get("cell_type") != "raw"]
+    to_svg_outputs(nb)  # charts not drawn yet (see render_report)
     for c in nb.cells:
         if c.get("cell_type") == "code":  # drop stream noise (warnings) from the client copy
             c["outputs"] = [o for o in c.get("outputs", []) if o.get("output_type") != "stream"]
+            for o in c["outputs"]:  # a chart is its SVG here: a Vega-Lite spec would need vega's scripts
+                data = o.get("data") or {}
+                if any(VEGALITE.match(m) for m in data):
+                    o["data"] = {m: v for m, v in data.items() if not VEGALITE.match(m) and m != "text/plain"}
     with _exporter_lock:
         body, _ = exporter().from_notebook_node(nb, resources={"metadata": {"name": title}, "wb_css": CSS + PAGE_CSS})
-    bad = _HTTP_REF.findall(body)
+    bad = _HTTP_REF.findall(body) + [m[:80] for m in _SCRIPT.findall(body) if _URL.search(m)]
     if bad:
         raise WorkbenchError(f"the report HTML would fetch from the network ({bad[:3]}); refusing to write it")
     return body
@@ -306,13 +332,22 @@ def render_report(client: str, out_dir: str | os.PathLike, db=None, logs=None, s
         "client": client, "db": str(db_path), "logs": _abs_list(logs), "outcomes": _abs(outcomes) or "",
         "scenarios": _abs_list(scenarios), "multipliers": [float(m) for m in multipliers],
         "prices": _abs(prices) or "", "checklist": _abs(checklist) or "", "answers": _abs(answers) or "",
-        "suite": _abs(suite) or "", "eval_stub": bool(eval_stub), "static": True,
+        # Charts leave the kernel as Vega-Lite specs and are drawn as SVG here, as their cells finish
+        # (workbench.svg): the drawing overlaps the kernel's work, and its engine starts once per process.
+        "suite": _abs(suite) or "", "eval_stub": bool(eval_stub), "chart_output": "spec",
     }
     error_path = out / f"{name}.error.txt"
     error_path.unlink(missing_ok=True)
     t0 = time.perf_counter()
+    drawer = ChartDrawer()
+
+    def on_cell_executed(**cell) -> None:  # the kernel is busy: prepare what comes after it
+        drawer.on_cell_executed(**cell)
+        warm_exporter_soon()
+
     try:
-        nb = execute(notebook, params, output_path=paths["notebook"], cwd=out, timeout=timeout)
+        nb = execute(notebook, params, output_path=paths["notebook"], cwd=out, timeout=timeout,
+                     on_cell_executed=on_cell_executed)
     except WorkbenchError:
         raise
     except Exception as exc:  # a failing cell (PapermillExecutionError), a dead kernel, a timeout
@@ -320,6 +355,10 @@ def render_report(client: str, out_dir: str | os.PathLike, db=None, logs=None, s
         error_path.write_text(f"client: {client}\n{msg}\n\n{traceback.format_exc()}")
         paths["error"] = str(error_path)
         raise ReportError(f"client {client!r}: {msg} (partial notebook: {paths['notebook']})", paths) from None
+    if drawer.finish():  # the audit trail keeps each chart's spec (interactive in Lab) and its SVG
+        import nbformat
+
+        nbformat.write(nb, paths["notebook"])
     executed = time.perf_counter() - t0
     html_path = out / f"{name}.html"
     html_path.write_text(to_html(nb, f"{client} | AI pilot report"), encoding="utf-8")

@@ -25,6 +25,7 @@ import pandas as pd
 
 from . import __version__
 from .errors import WorkbenchError
+from .styles import CSS
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "data"
@@ -242,18 +243,10 @@ def projection(con, scenarios=(), multipliers=(1, 10, 50, 100), prices: str | No
     """`project()` with 1x and the headline multipliers always included."""
     from .projection import project
 
-    from .pricing import load_price_book
-    from .scenarios import BASELINE, Projector, build_profile, load_scenario
-
     ms = sorted({float(m) for m in (multipliers or ())} | {1.0, *HEADLINE_MULTIPLIERS})
-    proj = project(con, _paths(scenarios), ms, prices or None, sensitivity_at=None)
     # the tornado chart is worked out for the recommended scenario only (it prices dozens of variants)
-    rec = recommend(proj)
-    best = next((s for s in proj["scenarios"] if s["scenario"] == rec.get("scenario")), None)
-    if best is not None:
-        sc = load_scenario(best["file"]) if best.get("file") else BASELINE
-        best["sensitivity"] = Projector(build_profile(con), load_price_book(prices or None)).sensitivity(sc, RECOMMEND_AT)
-    return proj
+    return project(con, _paths(scenarios), ms, prices or None, sensitivity_at=RECOMMEND_AT,
+                   sensitivity_for=lambda results: recommend({"scenarios": results}).get("scenario"))
 
 
 def _at(s: dict, m: float) -> dict | None:
@@ -435,30 +428,6 @@ def provenance(proj: dict | None, scenarios=(), checklist=None, answers=None, su
 # HTML
 # ---------------------------------------------------------------------------------------------
 
-CSS = """
-.wb { font-family: -apple-system, "Segoe UI", Helvetica, Arial, sans-serif; color: #1f2933; line-height: 1.45;
-      font-size: 14px; max-width: 980px; }
-.wb h1 { font-size: 26px; margin: 0 0 4px; font-weight: 600; color: #1f4e79; }
-.wb h2 { font-size: 19px; margin: 28px 0 8px; padding-bottom: 4px; border-bottom: 2px solid #1f4e79;
-         font-weight: 600; color: #1f4e79; }
-.wb h3 { font-size: 15px; margin: 16px 0 6px; font-weight: 600; }
-.wb .wb-sub { color: #52606d; margin-bottom: 12px; }
-.wb .wb-kpis { display: flex; flex-wrap: wrap; gap: 10px; margin: 10px 0 14px; }
-.wb .wb-kpi { border: 1px solid #d9e2ec; border-radius: 6px; padding: 8px 12px; min-width: 130px; background: #f8fafc; }
-.wb .wb-kpi .v { font-size: 20px; font-weight: 600; color: #102a43; }
-.wb .wb-kpi .l { font-size: 11.5px; color: #52606d; text-transform: uppercase; letter-spacing: .03em; }
-.wb table.wb-t { border-collapse: collapse; margin: 6px 0 12px; font-size: 13px; }
-.wb table.wb-t th { text-align: left; background: #eef2f7; color: #243b53; font-weight: 600; padding: 5px 9px;
-                    border-bottom: 1px solid #bcccdc; }
-.wb table.wb-t td { padding: 4px 9px; border-bottom: 1px solid #e4e7eb; vertical-align: top; }
-.wb table.wb-t td.n, .wb table.wb-t th.n { text-align: right; font-variant-numeric: tabular-nums; }
-.wb .wb-badge { display: inline-block; padding: 2px 10px; border-radius: 12px; font-weight: 600; font-size: 13px; }
-.wb .ok { background: #e3f9e5; color: #1f6f3a; } .wb .warn { background: #fff3c4; color: #8d6708; }
-.wb .bad { background: #ffe3e3; color: #a61b1b; } .wb .na { background: #eef2f7; color: #52606d; }
-.wb .wb-note { color: #52606d; font-size: 12.5px; }
-.wb .wb-mono { font-family: ui-monospace, Menlo, Consolas, monospace; font-size: 12px; word-break: break-all; }
-.wb ul { margin: 4px 0 10px 18px; padding: 0; }
-"""
 
 
 def style_html() -> str:

@@ -1,0 +1,170 @@
+"""Vega-Lite chart outputs turned into inline SVG beside the kernel, not in it.
+
+A report's kernel emits its charts as Vega-Lite specs (`charts.use_output("spec")`). They are
+drawn (vl-convert: a JavaScript engine that takes 0.3 s of CPU to start, then ~30 ms a chart)
+by one drawing process that the rendering process starts when the kernel runs its first
+cell, and feeds each cell's charts as the cell finishes (`on_cell_executed`, an nbclient hook
+papermill passes through). A process, not a thread: vl-convert holds the GIL while it draws,
+which in a thread stalled papermill's message loop and so the kernel. So the drawing runs on
+the second core while the kernel goes on, starts once per process (once per batch, not once
+per client), and the executed notebook keeps each chart's spec, interactive in JupyterLab,
+beside its SVG.
+
+`to_svg_outputs(nb)` finishes the job for any notebook: every Vega-Lite output gets its
+`image/svg+xml` (drawn now if nobody did), which is what the offline HTML embeds.
+"""
+
+from __future__ import annotations
+
+import atexit
+import json
+import re
+import subprocess
+import sys
+import threading
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any
+
+VEGALITE = re.compile(r"^application/vnd\.vegalite\.v\d+\+json$")
+SVG = "image/svg+xml"
+_WARM_UP = {"mark": "point", "data": {"values": [{}]}}
+
+class _DrawingProcess:
+    """`python -m workbench.svg`, fed one JSON spec per line, answering one JSON line each.
+
+    A plain child process rather than multiprocessing: spawn re-imports the parent's main
+    module (a CLI, a notebook server...), fork is unsafe beside ZMQ threads. One feeder thread
+    talks to it, so the hook never blocks; pipe reads and writes release the GIL."""
+
+    def __init__(self) -> None:
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "workbench.svg"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL, text=True, encoding="utf-8",
+        )
+        self.feeder = ThreadPoolExecutor(max_workers=1, thread_name_prefix="workbench-svg")
+
+    def submit(self, spec: dict) -> Future:
+        return self.feeder.submit(self._draw, spec)
+
+    def _draw(self, spec: dict) -> str:
+        self.proc.stdin.write(json.dumps(spec) + "\n")
+        self.proc.stdin.flush()
+        answer = json.loads(self.proc.stdout.readline() or '{"error": "the drawing process exited"}')
+        if "svg" not in answer:
+            raise RuntimeError(answer.get("error", "no drawing"))
+        return answer["svg"]
+
+    def close(self) -> None:
+        self.feeder.shutdown(wait=True)
+        try:
+            self.proc.stdin.close()
+            self.proc.wait(timeout=5)
+        except (OSError, subprocess.TimeoutExpired):
+            self.proc.kill()
+
+
+_process: _DrawingProcess | None = None
+_process_lock = threading.Lock()
+
+
+def _drawing_process() -> _DrawingProcess:
+    """The one drawing process, started on first use and kept for the life of this process."""
+    global _process
+    with _process_lock:
+        if _process is None or _process.proc.poll() is not None:
+            _process = _DrawingProcess()
+            atexit.register(_process.close)
+        return _process
+
+
+def serve() -> None:
+    """The drawing process: start the engine at once, then draw each spec read from stdin."""
+    draw(_WARM_UP)
+    for line in sys.stdin:
+        try:
+            answer = {"svg": draw(json.loads(line))}
+        except Exception as exc:  # noqa: BLE001 - reported to the parent, which draws it again itself
+            answer = {"error": f"{type(exc).__name__}: {exc}"}
+        sys.stdout.write(json.dumps(answer) + "\n")
+        sys.stdout.flush()
+
+
+def _vl_version(spec: dict) -> str | None:
+    """'6.4' from "$schema": ".../vega-lite/v6.4.1.json", when this vl-convert knows that version."""
+    import vl_convert
+
+    m = re.search(r"/v(\d+)\.(\d+)[.\d]*\.json$", str(spec.get("$schema", "")))
+    if not m:
+        return None
+    version = f"{m[1]}.{m[2]}"
+    return version if version in vl_convert.get_vegalite_versions() else None
+
+
+def draw(spec: dict) -> str:
+    """One Vega-Lite spec as an SVG document (no network: data and fonts are local)."""
+    import vl_convert
+
+    version = _vl_version(spec)
+    return vl_convert.vegalite_to_svg(spec, vl_version=version) if version else vl_convert.vegalite_to_svg(spec)
+
+
+def _vegalite(output: dict) -> tuple[str, Any] | None:
+    data = output.get("data") or {}
+    for mime, spec in data.items():
+        if VEGALITE.match(mime) and SVG not in data:
+            return mime, spec
+    return None
+
+
+class ChartDrawer:
+    """Draws the Vega-Lite outputs of cells as they finish executing; `finish()` puts the SVG in."""
+
+    def __init__(self) -> None:
+        self._jobs: list[tuple[dict, dict, Future | None]] = []
+        self._started = False
+
+    def _submit(self, spec: dict | None) -> Future | None:
+        """Hand `spec` to the drawing process (None: just start it)."""
+        try:
+            process = _drawing_process()
+            return process.submit(spec) if spec is not None else None
+        except Exception:  # noqa: BLE001 - no process to be had: finish() draws it here
+            return None
+
+    def on_cell_executed(self, cell: dict, **_: Any) -> None:
+        """nbclient hook (runs on papermill's event loop: it only hands the specs over)."""
+        if not self._started:  # start the engine while the kernel works on its first cells
+            self._started = True
+            self._submit(None)
+        for output in cell.get("outputs", []):
+            found = _vegalite(output)
+            if found:
+                self._jobs.append((output, found[1], self._submit(found[1])))
+
+    def finish(self) -> int:
+        """Wait for the drawings and store each as the output's `image/svg+xml`; how many.
+        A drawing the process could not make is made here, so its error (if any) is the real one."""
+        for output, spec, job in self._jobs:
+            try:
+                svg = job.result() if job is not None else None
+            except Exception:  # noqa: BLE001 - e.g. the process died: try once more in this process
+                svg = None
+            output["data"][SVG] = svg if svg is not None else draw(spec)
+        done, self._jobs = len(self._jobs), []
+        return done
+
+
+def to_svg_outputs(nb) -> int:
+    """Give every Vega-Lite output in `nb` its SVG (drawn here, now); how many were drawn."""
+    n = 0
+    for cell in nb.cells:
+        for output in cell.get("outputs", []) if cell.get("cell_type") == "code" else []:
+            found = _vegalite(output)
+            if found:
+                output["data"][SVG] = draw(found[1])
+                n += 1
+    return n
+
+
+if __name__ == "__main__":
+    serve()
