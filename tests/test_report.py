@@ -60,10 +60,40 @@ def test_report_is_self_contained_and_hides_code(rendered):
     assert "<script src" not in html and "<link" not in html.lower().replace("<link rel=\"icon\"", "")
     assert 'class="jp-InputArea' not in html and "S.open_workbench" not in html  # code hidden
     assert "injected-parameters" not in html and "In&nbsp;[" not in html
-    assert html.count("data:image/svg+xml") >= 5  # charts inline, offline
     nb = Path(res["notebook"])
     assert nb.exists() and nb.parent == Path(res["html"]).parent  # the audit trail beside the HTML
     assert "S.open_workbench" in nb.read_text()
+
+
+def test_charts_are_drawn_beside_the_kernel_and_kept_with_their_specs(rendered):
+    """The kernel emits Vega-Lite specs; the HTML has each as inline SVG (and no spec, which would
+    need vega's scripts); the audit notebook keeps spec and SVG side by side."""
+    res, html = rendered
+    outputs = [o for c in json.loads(Path(res["notebook"]).read_text())["cells"] for o in c.get("outputs", [])]
+    charts = [o for o in outputs if "application/vnd.vegalite.v6+json" in o.get("data", {})]
+    assert len(charts) >= 8
+    assert all("".join(o["data"]["image/svg+xml"]).lstrip().startswith("<svg") for o in charts)
+    assert html.count('class="jp-RenderedSVG') == len(charts)
+    assert "vega-lite/v6" not in html and "vegaEmbed" not in html and "cdn.jsdelivr" not in html
+
+
+def test_export_draws_specs_nobody_drew_and_refuses_scripts_that_fetch():
+    from nbformat.v4 import new_code_cell, new_notebook, new_output
+
+    from workbench import WorkbenchError
+    from workbench.report import to_html
+
+    spec = {"$schema": "https://vega.github.io/schema/vega-lite/v6.4.1.json", "mark": "bar",
+            "data": {"values": [{"a": "x", "b": 3}, {"a": "y", "b": 5}]},
+            "encoding": {"x": {"field": "a", "type": "nominal"}, "y": {"field": "b", "type": "quantitative"}}}
+    chart = new_output("display_data", data={"application/vnd.vegalite.v6+json": spec, "text/plain": "<chart>"})
+    html = to_html(new_notebook(cells=[new_code_cell("chart", outputs=[chart])]), "t")
+    assert html.count('class="jp-RenderedSVG') == 1 and "vega-lite/v6" not in html
+    # Altair's HTML renderer loads vega with import("https://..."): no src or href shows it
+    cdn = new_output("display_data", data={"text/html": '<div id="v"></div><script type="module">'
+                                                        'import("https://cdn.jsdelivr.net/npm/vega@6")</script>'})
+    with pytest.raises(WorkbenchError, match="fetch from the network"):
+        to_html(new_notebook(cells=[new_code_cell("chart", outputs=[cdn])]), "t")
 
 
 def test_invalid_parameters_rejected_before_any_kernel(monkeypatch, tmp_path):

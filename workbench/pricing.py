@@ -771,7 +771,7 @@ def unpriced(con) -> list[dict]:
         """
         SELECT provider, model, price_status, count(*) AS calls,
                sum(input_tokens) AS input_tokens, sum(output_tokens) AS output_tokens,
-               sum(logged_cost_usd) AS logged_cost_usd
+               fsum(logged_cost_usd) AS logged_cost_usd
         FROM priced_calls
         WHERE price_key IS NULL
         GROUP BY ALL
@@ -800,8 +800,8 @@ def logged_cost_disagreement(con, tolerance: float = 0.01) -> dict:
                count(*) FILTER (cost_usd IS NOT NULL) AS compared,
                count(*) FILTER (cost_usd IS NULL) AS logged_but_unpriced,
                count(*) FILTER (disagrees) AS disagreeing,
-               sum(logged_cost_usd) FILTER (cost_usd IS NOT NULL) AS logged_total_usd,
-               sum(cost_usd) AS computed_total_usd
+               fsum(logged_cost_usd) FILTER (cost_usd IS NOT NULL) AS logged_total_usd,
+               fsum(cost_usd) AS computed_total_usd
         FROM t
         """,
         [tolerance],
@@ -815,7 +815,7 @@ def logged_cost_disagreement(con, tolerance: float = 0.01) -> dict:
         SELECT provider, model, count(*) AS compared,
                count(*) FILTER (abs(cost_delta_vs_logged) > ? * greatest(abs(logged_cost_usd), abs(cost_usd)) + 1e-12)
                    AS disagreeing,
-               sum(logged_cost_usd) AS logged_usd, sum(cost_usd) AS computed_usd
+               fsum(logged_cost_usd) AS logged_usd, fsum(cost_usd) AS computed_usd
         FROM priced_calls WHERE logged_cost_usd IS NOT NULL AND cost_usd IS NOT NULL
         GROUP BY ALL HAVING disagreeing > 0 ORDER BY disagreeing DESC, provider, model
         """,

@@ -22,9 +22,9 @@ def cost_per_outcome(con) -> list[dict]:
         dict(zip(("outcome", "outcomes", "value_usd", "cost_usd", "cost_per_outcome_usd"), r))
         for r in con.execute(
             """
-            WITH s AS (SELECT session_id, sum(cost_usd) AS cost FROM priced_calls
+            WITH s AS (SELECT session_id, fsum(cost_usd) AS cost FROM priced_calls
                        WHERE session_id IS NOT NULL GROUP BY 1)
-            SELECT o.outcome, count(*), sum(o.value_usd), sum(s.cost), sum(s.cost) / count(*)
+            SELECT o.outcome, count(*), fsum(o.value_usd), fsum(s.cost), fsum(s.cost) / count(*)
             FROM outcomes o LEFT JOIN s ON s.session_id = o.correlation_id
             GROUP BY 1 ORDER BY 2 DESC
             """

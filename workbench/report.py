@@ -39,7 +39,7 @@ from typing import Any, Iterable
 from ._imports import skip_slow_format_checkers
 from .errors import WorkbenchError
 from .styles import CSS, PAGE_CSS
-from .svg import ChartDrawer
+from .svg import ChartDrawer, start_drawing
 
 skip_slow_format_checkers()
 
@@ -205,8 +205,8 @@ _warmed = threading.Event()
 
 
 def warm_exporter_soon() -> None:
-    """Build the exporter and compile its templates on a thread (once per process): called while
-    a kernel runs a report, it takes the first export's cost (0.3 s) off the end of the report."""
+    """Build the exporter and compile its templates on a thread (once per process): started as a
+    report's kernel boots, it takes the first export's cost (0.3 s) off the end of the report."""
     if _warmed.is_set():
         return
     _warmed.set()
@@ -303,6 +303,7 @@ def render_report(client: str, out_dir: str | os.PathLike, db=None, logs=None, s
     `logs` are given without `db` (a fresh database for this client). On a failing cell:
     `<slug>.ipynb` (partial, with papermill's error banner) and `<slug>.error.txt`, then ReportError.
     """
+    start_drawing()  # boots on the other core while this process imports papermill and starts the kernel
     out = Path(out_dir).resolve()
     out.mkdir(parents=True, exist_ok=True)
     name = slug(client)
@@ -332,22 +333,22 @@ def render_report(client: str, out_dir: str | os.PathLike, db=None, logs=None, s
         "client": client, "db": str(db_path), "logs": _abs_list(logs), "outcomes": _abs(outcomes) or "",
         "scenarios": _abs_list(scenarios), "multipliers": [float(m) for m in multipliers],
         "prices": _abs(prices) or "", "checklist": _abs(checklist) or "", "answers": _abs(answers) or "",
-        # Charts leave the kernel as Vega-Lite specs and are drawn as SVG here, as their cells finish
-        # (workbench.svg): the drawing overlaps the kernel's work, and its engine starts once per process.
-        "suite": _abs(suite) or "", "eval_stub": bool(eval_stub), "chart_output": "spec",
+        "suite": _abs(suite) or "", "eval_stub": bool(eval_stub),
     }
+    if "chart_output" in declared_parameters(notebook):
+        # Charts leave the kernel as Vega-Lite specs and are drawn as SVG beside it as their cells
+        # finish (workbench.svg): the drawing overlaps the kernel's work, its engine starts once.
+        params["chart_output"] = "spec"
     error_path = out / f"{name}.error.txt"
     error_path.unlink(missing_ok=True)
     t0 = time.perf_counter()
     drawer = ChartDrawer()
-
-    def on_cell_executed(**cell) -> None:  # the kernel is busy: prepare what comes after it
-        drawer.on_cell_executed(**cell)
-        warm_exporter_soon()
-
+    validate_parameters(notebook, params)  # (imports papermill)
+    warm_exporter_soon()  # while the kernel boots, this process has nothing else to do
     try:
         nb = execute(notebook, params, output_path=paths["notebook"], cwd=out, timeout=timeout,
-                     on_cell_executed=on_cell_executed)
+                     on_cell_executed=drawer.on_cell_executed)
+        drawn = drawer.finish()
     except WorkbenchError:
         raise
     except Exception as exc:  # a failing cell (PapermillExecutionError), a dead kernel, a timeout
@@ -355,7 +356,7 @@ def render_report(client: str, out_dir: str | os.PathLike, db=None, logs=None, s
         error_path.write_text(f"client: {client}\n{msg}\n\n{traceback.format_exc()}")
         paths["error"] = str(error_path)
         raise ReportError(f"client {client!r}: {msg} (partial notebook: {paths['notebook']})", paths) from None
-    if drawer.finish():  # the audit trail keeps each chart's spec (interactive in Lab) and its SVG
+    if drawn:  # the audit trail keeps each chart's spec (interactive in Lab) and its SVG
         import nbformat
 
         nbformat.write(nb, paths["notebook"])

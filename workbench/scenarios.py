@@ -432,8 +432,11 @@ class Projector:
 
     def self_hosted_monthly(self, df: pd.DataFrame, multiplier: float) -> dict[str, dict]:
         """GPU capacity for each self-hosted model: replicas for the peak hour at this volume."""
+        return self._capacity(self._hosted_load(df), multiplier)
+
+    def _capacity(self, load: dict[str, tuple], multiplier: float) -> dict[str, dict]:
         out = {}
-        for name, (spec, mean_tps, ptm) in self._hosted_load(df).items():
+        for name, (spec, mean_tps, ptm) in load.items():
             peak_tps = mean_tps * ptm * multiplier
             replicas = int(self._replicas(spec, peak_tps))
             out[name] = {
@@ -466,20 +469,23 @@ class Projector:
                       .groupby(["provider", "model", "price_key"], dropna=False)[["calls", "tokens", "cost"]].sum()
                       .reset_index())
         feature_1x = df.groupby("feature")[["calls", "cost"]].sum().reset_index()
+        # per multiplier only the scaling and the self-hosted steps change: work them out on plain rows
+        load, base_load = self._hosted_load(df), self._hosted_load(base)
+        model_rows, feature_rows = _records(model_1x), _records(feature_1x)
         out = []
         for m in multipliers:
-            hosted = self.self_hosted_monthly(df, m)
+            hosted = self._capacity(load, m)
             fixed = sum(h["monthly_cost_usd"] for h in hosted.values())
             cost = api_1x * m + fixed
-            base_hosted = sum(h["monthly_cost_usd"] for h in self.self_hosted_monthly(base, m).values())
+            base_hosted = sum(h["monthly_cost_usd"] for h in self._capacity(base_load, m).values())
             base_cost = base_api_1x * m + base_hosted
             calls = calls_1x * m
-            by_model = model_1x.copy()
-            by_model[["calls", "tokens", "cost"]] *= mf * m
-            for name, h in hosted.items():
-                by_model.loc[by_model["price_key"] == f"self_hosted/{name}", "cost"] = h["monthly_cost_usd"]
-            by_feature = feature_1x.copy()
-            by_feature[["calls", "cost"]] *= mf * m
+            by_model = [_scaled(r, ("calls", "tokens", "cost"), mf * m) for r in model_rows]
+            for r in by_model:
+                name = (r["price_key"] or "").removeprefix("self_hosted/")
+                if r["price_key"] == f"self_hosted/{name}" and name in hosted:
+                    r["cost"] = hosted[name]["monthly_cost_usd"]
+            by_feature = [_scaled(r, ("calls", "cost"), mf * m) for r in feature_rows]
             out.append({
                 "multiplier": m,
                 "monthly_cost_usd": cost,
@@ -492,8 +498,8 @@ class Projector:
                 "p10_usd": float(np.percentile(spread, 10) * m + fixed) if spread is not None else None,
                 "p90_usd": float(np.percentile(spread, 90) * m + fixed) if spread is not None else None,
                 "self_hosted": hosted,
-                "by_model": _records(by_model),
-                "by_feature": _records(by_feature),
+                "by_model": by_model,
+                "by_feature": by_feature,
             })
         unpriced = (df[unpriced_mask].groupby(["provider", "model"], dropna=False)[["calls", "input_tokens", "output_tokens"]]
                       .sum().reset_index())
@@ -571,6 +577,11 @@ class Projector:
                            cost(sc.model_copy(update={"prompt_cache": sc.prompt_cache.model_copy(update={"read_share": max(rs - 0.1, 0.0)})}))))
         rows = [{"lever": name, "low_usd": min(a, b), "high_usd": max(a, b), "swing_usd": abs(b - a)} for name, a, b in levers]
         return sorted(rows, key=lambda r: -r["swing_usd"])
+
+
+def _scaled(row: dict, columns: tuple[str, ...], factor: float) -> dict:
+    """A copy of `row` with `columns` multiplied by `factor` (None stays None)."""
+    return {**row, **{c: None if row[c] is None else row[c] * factor for c in columns}}
 
 
 def _records(df: pd.DataFrame) -> list[dict]:

@@ -203,7 +203,7 @@ def cost_today(con, by: str = "feature") -> pd.DataFrame:
     col = {"feature": "coalesce(feature, '(untagged)')", "model": "coalesce(model, '(none)')"}[by]
     mf = window(con)["monthly_factor"]
     return con.execute(
-        f"SELECT {col} AS {by}, sum(cost_usd) * ? AS monthly_cost_usd, count(*) AS calls, "
+        f"SELECT {col} AS {by}, fsum(cost_usd) * ? AS monthly_cost_usd, count(*) AS calls, "
         f"count(*) FILTER (cost_usd IS NULL) AS unpriced_calls FROM priced_calls GROUP BY ALL ORDER BY 2 DESC NULLS LAST",
         [mf],
     ).df()

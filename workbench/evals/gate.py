@@ -283,7 +283,7 @@ def cost_quality(con, suite: str | None = None, run_ids: list[str] | None = None
         mean, lo, hi = mean_interval(scores, confidence)
         n, n_err, n_pass, priced, total_cost, judge_cost, p95, p50, tin, tout = con.execute(
             """SELECT count(*), count(error), count(*) FILTER (WHERE passed AND error IS NULL),
-                      count(cost_usd), sum(cost_usd), sum(judge_cost_usd),
+                      count(cost_usd), fsum(cost_usd), fsum(judge_cost_usd),
                       quantile_cont(latency_ms, 0.95) FILTER (WHERE error IS NULL),
                       quantile_cont(latency_ms, 0.5) FILTER (WHERE error IS NULL),
                       sum(input_tokens), sum(output_tokens)
