@@ -39,7 +39,7 @@ from typing import Any, Iterable
 from ._imports import skip_slow_format_checkers
 from .errors import WorkbenchError
 from .styles import CSS, PAGE_CSS
-from .svg import ChartDrawer, start_drawing
+from .svg import ChartDrawer
 
 skip_slow_format_checkers()
 
@@ -303,7 +303,6 @@ def render_report(client: str, out_dir: str | os.PathLike, db=None, logs=None, s
     `logs` are given without `db` (a fresh database for this client). On a failing cell:
     `<slug>.ipynb` (partial, with papermill's error banner) and `<slug>.error.txt`, then ReportError.
     """
-    start_drawing()  # boots on the other core while this process imports papermill and starts the kernel
     out = Path(out_dir).resolve()
     out.mkdir(parents=True, exist_ok=True)
     name = slug(client)
