@@ -281,7 +281,7 @@ def main() -> None:
               f"{t_load:.1f}s, not counted)")
         print(f"naive pandas     : {t_naive_full:7.0f}s EXTRAPOLATED linearly to {args.n:,} rows x {N_SCENARIOS} scenarios "
               f"(= {t_naive_full / 3600:.1f} h; from {len(df):,} rows x {len(naive_sc)} scenarios)")
-        print(f"  check: naive sample estimate / engine monthly cost at 1x, per scenario: "
+        print("  check: naive sample estimate / engine monthly cost at 1x, per scenario: "
               + ", ".join(f"{c:.3f}" for c in checks))
         print(f"engine is {t_naive_full / t_engine:,.0f}x faster than the extrapolated naive re-pricing "
               f"(100 scenarios; {t_naive_full / (t_engine + t_setup):,.0f}x counting the one-off price book + profile "

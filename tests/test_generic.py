@@ -1,6 +1,5 @@
 """Generic tables (CSV, JSONL, Parquet) with canonical names, aliases or --map."""
 
-import gzip
 import json
 
 import pytest

@@ -13,7 +13,6 @@ from test_openai import chat
 
 from workbench import WorkbenchError
 from workbench.ingest import expand_paths, ingest_paths, pipeline
-from workbench.ingest.adapters.base import Options
 
 
 def counts(r):

@@ -2,13 +2,13 @@
 
 A report's kernel emits its charts as Vega-Lite specs (`charts.use_output("spec")`). They are
 drawn (vl-convert: a JavaScript engine that takes 0.3 s of CPU to start, then ~30 ms a chart)
-by one drawing process that the rendering process starts as it begins (it boots while the
-kernel does), and feeds each cell's charts as the cell finishes (`on_cell_executed`, an nbclient hook
-papermill passes through). A process, not a thread: vl-convert holds the GIL while it draws,
-which in a thread stalled papermill's message loop and so the kernel. So the drawing runs on
-the second core while the kernel goes on, starts once per process (once per batch, not once
-per client), and the executed notebook keeps each chart's spec, interactive in JupyterLab,
-beside its SVG.
+by one drawing process, which the rendering process starts once the kernel has run its first
+cell (it boots while the kernel works) and feeds each cell's charts as that cell finishes
+(`on_cell_executed`, an nbclient hook papermill passes through). A process, not a thread:
+vl-convert holds the GIL while it draws, which in a thread stalled papermill's message loop
+and so the kernel. So the drawing runs on the second core while the kernel goes on, starts
+once per process (once per batch, not once per client), and the executed notebook keeps each
+chart's spec, interactive in JupyterLab, beside its SVG.
 
 `to_svg_outputs(nb)` finishes the job for any notebook: every Vega-Lite output gets its
 `image/svg+xml` (drawn now if nobody did), which is what the offline HTML embeds.
@@ -28,6 +28,7 @@ from typing import Any
 VEGALITE = re.compile(r"^application/vnd\.vegalite\.v\d+\+json$")
 SVG = "image/svg+xml"
 _WARM_UP = {"mark": "point", "data": {"values": [{}]}}
+
 
 class _DrawingProcess:
     """`python -m workbench.svg`, fed one JSON spec per line, answering one JSON line each.
@@ -75,14 +76,6 @@ def _drawing_process() -> _DrawingProcess:
             _process = _DrawingProcess()
             atexit.register(_process.close)
         return _process
-
-
-def start_drawing() -> None:
-    """Start the drawing process now (it boots on another core while this one works)."""
-    try:
-        _drawing_process()
-    except OSError:  # no process to be had: charts are drawn in this process at the end
-        pass
 
 
 def serve() -> None:
