@@ -3,7 +3,8 @@
     python benchmarks/report.py [--clients 10] [--workers N] [--repeat 3] [--skip-batch]
 
 Builds the demo database (the bundled sample pilot) in a temporary folder, then measures:
-  1. one demo report (sample scenarios, answers, prices), rendered by `render_report`, beside
+  1. one demo report (sample scenarios, answers, prices), made by `workbench report` (the CLI)
+     and by `render_report` in a `python -c` process, beside
      the same path (parameter check + papermill in-process + the reused exporter) on a notebook
      with only a parameters cell: the floor any report pays (kernel start, papermill, nbconvert).
      Both measured in a fresh `python -c` process (imports included; best of --repeat runs) and
@@ -59,8 +60,12 @@ def demo_kwargs(db: Path) -> dict:
 
 
 def fresh(code: str) -> float:
+    return fresh_cmd([sys.executable, "-c", code])
+
+
+def fresh_cmd(argv: list[str]) -> float:
     t = time.perf_counter()
-    subprocess.run([sys.executable, "-c", code], check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    subprocess.run(argv, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     return time.perf_counter() - t
 
 
@@ -87,10 +92,14 @@ def main() -> None:
                       "b.floor(Path(%r), Path(%r))" % (str(Path(__file__).parent), str(nb_empty), str(tmp)))
         report_code = (f"import json; from workbench.report import render_report; "
                        f"render_report('Demo', {str(tmp / 'cold')!r}, **json.loads({kw!r}))")
-        cold_floor, cold_report = float("inf"), float("inf")
+        cli = [sys.executable, "-m", "workbench", "report", "--client", "Demo", "--out", str(tmp / "cli"),
+               "--db", str(db), "--answers", str(DATA / "answers.yaml"), "--prices", str(DATA / "prices.yaml"),
+               "--no-pdf", *[a for s in SCENARIOS for a in ("--scenario", s)]]
+        cold_floor = cold_report = cold_cli = float("inf")
         for _ in range(args.repeat):
             cold_floor = min(cold_floor, fresh(floor_code))
             cold_report = min(cold_report, fresh(report_code))
+            cold_cli = min(cold_cli, fresh_cmd(cli))
         # 1b. warm, in this process (imports once, exporter reused), best of 2
         floor(nb_empty, tmp)  # pays the imports and the first export
         warm_floor = min(floor(nb_empty, tmp) for _ in range(2))
@@ -104,6 +113,7 @@ def main() -> None:
         warm_report = min(warm_report)
         print("\n1. one demo report vs the papermill + nbconvert floor (empty notebook, same path)")
         print(f"   {'':34s} {'floor':>8s} {'report':>8s} {'ratio':>7s}")
+        print(f"   {'`workbench report` (the CLI)':34s} {cold_floor:7.2f}s {cold_cli:7.2f}s {cold_cli / cold_floor:6.2f}x")
         print(f"   {'fresh process (imports included)':34s} {cold_floor:7.2f}s {cold_report:7.2f}s {cold_report / cold_floor:6.2f}x")
         print(f"   {'warm (imports paid once)':34s} {warm_floor:7.2f}s {warm_report:7.2f}s {warm_report / warm_floor:6.2f}x")
 

@@ -27,7 +27,29 @@ from typing import Any
 
 VEGALITE = re.compile(r"^application/vnd\.vegalite\.v\d+\+json$")
 SVG = "image/svg+xml"
-_WARM_UP = {"mark": "point", "data": {"values": [{}]}}
+def _warm_ups() -> list[dict]:
+    """Small charts with the marks, scales and guides the report draws: drawn while the drawing
+    process waits for the first real chart, they leave its engine compiled for them (the first
+    real charts then take ~30 ms instead of ~70)."""
+    values = [{"d": f"2026-01-0{i}", "f": f, "k": k, "v": i * (j + 1)}
+              for i in range(1, 4) for j, f in enumerate("ab") for k in ("x", "y")]
+    config = {"legend": {"orient": "bottom"}, "view": {"stroke": None}, "font": "Helvetica, Arial, sans-serif"}
+    q = {"field": "v", "type": "quantitative"}
+    return [
+        {"data": {"values": values}, "mark": {"type": "area", "opacity": 0.8}, "title": "t", "config": config,
+         "encoding": {"x": {"field": "d", "type": "temporal"}, "y": {**q, "aggregate": "sum", "stack": "zero"},
+                      "color": {"field": "f", "type": "nominal"}, "tooltip": [{**q, "format": ",.0f"}]}},
+        {"data": {"values": values}, "mark": "bar", "config": config,
+         "encoding": {"y": {"field": "f", "type": "nominal", "sort": "-x"}, "x": {**q, "axis": {"format": "$,.0f"}},
+                      "color": {"field": "k", "type": "nominal"}, "yOffset": {"field": "k", "type": "nominal"}}},
+        {"data": {"values": values}, "config": config, "layer": [
+            {"mark": {"type": "line", "point": True},
+             "encoding": {"x": {"field": "d", "type": "ordinal"}, "y": {**q, "scale": {"type": "log"}},
+                          "color": {"field": "f", "type": "nominal"}}},
+            {"mark": {"type": "text", "dy": -8},
+             "encoding": {"x": {"field": "d", "type": "ordinal"}, "y": q, "text": {**q, "format": ".1f"}}},
+            {"mark": "rule", "encoding": {"y": {"datum": 2}}}]},
+    ]
 
 
 class _DrawingProcess:
@@ -80,7 +102,8 @@ def _drawing_process() -> _DrawingProcess:
 
 def serve() -> None:
     """The drawing process: start the engine at once, then draw each spec read from stdin."""
-    draw(_WARM_UP)
+    for spec in _warm_ups() * 2:
+        draw(spec)
     for line in sys.stdin:
         try:
             answer = {"svg": draw(json.loads(line))}

@@ -43,7 +43,7 @@ class IngestResult:
     path: str
     format: str
     sha256: str
-    rows_read: int | None = 0
+    rows_read: int = 0
     rows_accepted: int = 0
     rows_duplicate: int = 0
     rows_quarantined: int = 0
@@ -298,8 +298,6 @@ def _write(con: duckdb.DuckDBPyConnection, f: _File, result: IngestResult, write
                 [ingest_id, f.src, result.sha256, f.adapter.name],
             )
         result.rows_accepted = write_calls(ingest_id)
-        if result.rows_read is None:  # the direct path: every record read was accepted
-            result.rows_read = result.rows_accepted
         result.rows_duplicate = result.rows_read - result.rows_accepted - result.rows_quarantined
         result.sha256 = f.digest.result()  # hashed on a thread meanwhile
         con.execute(
@@ -346,9 +344,10 @@ def _ingest_direct(con: duckdb.DuckDBPyConnection, f: _File, fast: Adapter, opti
         ).fetchone()
         if repeats:
             raise _NotClean
+        result.rows_read = accepted  # every record read was accepted
         return accepted
 
-    result = IngestResult(path=f.src, format=f.adapter.name, sha256="", rows_read=None)
+    result = IngestResult(path=f.src, format=f.adapter.name, sha256="")
     result.ingest_id = _write(con, f, result, write_calls)
     return result
 
