@@ -44,12 +44,14 @@ def test_a_spec_the_process_cannot_draw_fails_with_the_real_error():
 def test_a_dead_drawing_process_is_replaced():
     from workbench import svg
 
-    svg._drawing_process().proc.kill()
-    svg._drawing_process().proc.wait()
+    dead = svg._drawing_process().proc
+    dead.kill()
+    dead.wait()
     drawer = svg.ChartDrawer()
     c = cell(SPEC)
     drawer.on_cell_executed(cell=c)
     assert drawer.finish() == 1 and c["outputs"][0]["data"][svg.SVG].lstrip().startswith("<svg")
+    assert svg._drawing_process().proc.pid != dead.pid
 
 
 def test_spec_output_is_a_standard_vegalite_bundle():
