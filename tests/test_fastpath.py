@@ -103,6 +103,14 @@ def test_clean_file_goes_straight_in_and_a_second_one_through_staging(con, write
     assert a.sha256 and a.sha256 == rows(con, f"SELECT sha256 FROM ingests WHERE ingest_id = {a.ingest_id}")[0]["sha256"]
 
 
+def test_gzipped_clean_jsonl_takes_the_fast_path(con, write_jsonl):
+    from workbench.ingest.pipeline import ingest_file
+
+    r = ingest_file(con, write_jsonl([chat(id=f"z{i}", prompt=100 + i) for i in range(4)], "calls.jsonl.gz"))
+    assert (r.rows_read, r.rows_accepted, reader_of(con, r.ingest_id)) == (4, 4, "read_json")
+    assert rows(con, "SELECT sum(input_tokens) AS t FROM calls")[0]["t"] == 406
+
+
 @pytest.mark.parametrize("bad, reason", [
     ('{"id": "x", ', "malformed JSON"),
     (json.dumps(chat(id="neg", prompt=-5)), "negative input tokens: -5"),
