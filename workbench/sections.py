@@ -429,7 +429,6 @@ def provenance(proj: dict | None, scenarios=(), checklist=None, answers=None, su
 # ---------------------------------------------------------------------------------------------
 
 
-
 def style_html() -> str:
     return f"<style>{CSS}</style>"
 

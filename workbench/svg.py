@@ -132,12 +132,14 @@ def draw(spec: dict) -> str:
     return vl_convert.vegalite_to_svg(spec, vl_version=version) if version else vl_convert.vegalite_to_svg(spec)
 
 
-def _vegalite(output: dict) -> tuple[str, Any] | None:
-    data = output.get("data") or {}
-    for mime, spec in data.items():
-        if VEGALITE.match(mime) and SVG not in data:
-            return mime, spec
-    return None
+def _undrawn(cell: dict):
+    """(output, spec) for each Vega-Lite output of a code cell that has no SVG yet."""
+    for output in cell.get("outputs", []) if cell.get("cell_type", "code") == "code" else []:
+        data = output.get("data") or {}
+        if SVG not in data:
+            spec = next((v for m, v in data.items() if VEGALITE.match(m)), None)
+            if spec is not None:
+                yield output, spec
 
 
 class ChartDrawer:
@@ -160,10 +162,8 @@ class ChartDrawer:
         if not self._started:  # start the engine while the kernel works on its first cells
             self._started = True
             self._submit(None)
-        for output in cell.get("outputs", []):
-            found = _vegalite(output)
-            if found:
-                self._jobs.append((output, found[1], self._submit(found[1])))
+        for output, spec in _undrawn(cell):
+            self._jobs.append((output, spec, self._submit(spec)))
 
     def finish(self) -> int:
         """Wait for the drawings and store each as the output's `image/svg+xml`; how many.
@@ -182,11 +182,9 @@ def to_svg_outputs(nb) -> int:
     """Give every Vega-Lite output in `nb` its SVG (drawn here, now); how many were drawn."""
     n = 0
     for cell in nb.cells:
-        for output in cell.get("outputs", []) if cell.get("cell_type") == "code" else []:
-            found = _vegalite(output)
-            if found:
-                output["data"][SVG] = draw(found[1])
-                n += 1
+        for output, spec in _undrawn(cell):
+            output["data"][SVG] = draw(spec)
+            n += 1
     return n
 
 

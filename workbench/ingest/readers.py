@@ -99,8 +99,8 @@ def create_records_view(con: duckdb.DuckDBPyConnection, path: Path, kind: str) -
     if kind == "jsonl":
         # `file_lines` is every line, blank ones included, in file order and unnumbered: scans of
         # it run on every core. Numbering (`row_number() OVER ()`) makes a scan single-threaded,
-        # so only `all_lines` pays for it; the pipeline's fast path numbers lines by the rowid of
-        # the order-preserving table it writes instead.
+        # so only `all_lines` (for adapters that expand records) pays for it; the pipeline's line
+        # path numbers lines by the rowid of the order-preserving staging table instead.
         con.execute(
             f"""
             CREATE OR REPLACE TEMP VIEW file_lines AS
