@@ -26,8 +26,11 @@ import warnings
 from pathlib import Path
 
 from workbench import store
-from workbench.pricing import build_price_book, load_price_book
-from workbench.scenarios import BASELINE, Match, Projector, PromptCache, RoutingRule, Scenario, build_profile
+from workbench.cost.pricing import build_price_book
+from workbench.cost.book import load_price_book
+from workbench.cost.scenario import BASELINE, Match, PromptCache, RoutingRule, Scenario
+from workbench.cost.engine import Projector
+from workbench.cost.profile import build_profile
 
 MODELS = [  # (provider, model, share of traffic in %)
     ("openai", "gpt-4o-2024-08-06", 35),

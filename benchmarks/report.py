@@ -46,7 +46,7 @@ def empty_notebook(path: Path) -> Path:
 
 def floor(nb_path: Path, out: Path) -> float:
     """Parameter check + papermill in-process + reused exporter, on a notebook that does nothing."""
-    from workbench.report import execute, to_html
+    from workbench.report.render import execute, to_html
 
     t = time.perf_counter()
     nb = execute(nb_path, {"client": "floor"}, output_path=out / "floor.ipynb", cwd=out)
@@ -103,7 +103,7 @@ def main() -> None:
         # 1b. warm, in this process (imports once, exporter reused), best of 2
         floor(nb_empty, tmp)  # pays the imports and the first export
         warm_floor = min(floor(nb_empty, tmp) for _ in range(2))
-        from workbench.report import render_report
+        from workbench.report.render import render_report
 
         warm_report = []
         for _ in range(2):
@@ -134,7 +134,7 @@ def main() -> None:
                 f"s = run_batch({str(bdir / 'clients.yaml')!r}, {str(tmp / 'batch-out')!r}, workers={args.workers!r}); "
                 "sys.exit(1 if s['failed'] else 0)")
         batch = fresh(code)
-        from workbench.report import load_clients
+        from workbench.report.batch import load_clients
 
         separate = 0.0
         for c in load_clients(bdir / "clients.yaml"):

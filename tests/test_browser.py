@@ -22,7 +22,7 @@ def free_port() -> int:
 def explorer_url(tmp_path_factory):
     from workbench import Workbench
     from workbench.demo import sample_logs
-    from workbench.report import serve
+    from workbench.explore.serve import serve
 
     db = tmp_path_factory.mktemp("browser") / "explorer.duckdb"
     with Workbench(db) as wb:

@@ -38,7 +38,7 @@ def _mimes(nb) -> set:
 
 
 def test_kernel_resolves_to_this_interpreter():
-    from workbench.report import kernel_check
+    from workbench.report.render import kernel_check
 
     k = kernel_check("python3")
     assert k["same_interpreter"], k
@@ -64,7 +64,7 @@ def test_notebooks_are_stripped_and_parameterised():
     ("03_readiness_review", {"answers": str(DATA / "answers.yaml")}, ["Verdict", "Improvement plan"]),
 ])
 def test_notebook_runs(sample_db, tmp_path, name, params, expect):
-    from workbench.report import execute
+    from workbench.report.render import execute
 
     nb = execute(NB / f"{name}.ipynb", {"db": _copy(sample_db, tmp_path), "static": True, **params}, cwd=tmp_path,
                  timeout=300)
@@ -76,7 +76,7 @@ def test_notebook_runs(sample_db, tmp_path, name, params, expect):
 
 
 def test_evals_notebook_runs_a_suite_and_shows_none_without(sample_db, tmp_path):
-    from workbench.report import execute
+    from workbench.report.render import execute
 
     db = _copy(sample_db, tmp_path)
     nb = execute(NB / "04_evals.ipynb", {"db": db, "static": True}, cwd=tmp_path, timeout=300)
@@ -90,7 +90,7 @@ def test_evals_notebook_runs_a_suite_and_shows_none_without(sample_db, tmp_path)
 
 def test_cost_explorer_recomputes_live(sample_db, tmp_path):
     from workbench import Workbench
-    from workbench.widgets import ExplorerState, cost_explorer, explorer_figures
+    from workbench.explore.widgets import ExplorerState, cost_explorer, explorer_figures
 
     with Workbench(_copy(sample_db, tmp_path)) as wb:
         projector = wb.projector(str(DATA / "prices.yaml"))
@@ -114,11 +114,11 @@ def test_cost_explorer_recomputes_live(sample_db, tmp_path):
 
 
 def test_checklist_entry_writes_valid_answers(tmp_path):
-    widgets = pytest.importorskip("workbench.widgets")
+    widgets = pytest.importorskip("workbench.explore.widgets")
     if not widgets.checklist_available():
         pytest.skip("no checklist module")
-    from workbench.checklist import load_answers, load_checklist
-    from workbench.sections import DEFAULT_CHECKLIST
+    from workbench.readiness.checklist import load_answers, load_checklist
+    from workbench.report.facts import DEFAULT_CHECKLIST
 
     out = tmp_path / "answers.yaml"
     box = widgets.checklist_entry(DEFAULT_CHECKLIST, out, existing=DATA / "answers.yaml")

@@ -16,7 +16,7 @@ import textwrap
 import pytest
 
 from conftest import ROOT, rows
-from workbench import pricing
+from workbench import cost as pricing
 from workbench.errors import WorkbenchError
 
 _N = 0
@@ -281,7 +281,7 @@ def test_logged_cost_disagreement(con):
 
 
 def test_pricing_never_imports_litellm():
-    code = "import sys, workbench.pricing as p; p.load_price_book(); assert 'litellm' not in sys.modules"
+    code = "import sys, workbench.cost.book as p; p.load_price_book(); assert 'litellm' not in sys.modules"
     subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT, timeout=60)
 
 

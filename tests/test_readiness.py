@@ -7,8 +7,8 @@ import json
 import pytest
 import yaml
 
-from workbench import checklist as ck
-from workbench import probes as pr
+from workbench import readiness as ck
+from workbench.readiness import probes as pr
 from workbench.errors import WorkbenchError
 
 from conftest import ROOT

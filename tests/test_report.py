@@ -16,7 +16,7 @@ HTTP_REF = re.compile(r"""(?:src|href)\s*=\s*["']?\s*(?:https?:)?//""", re.I)
 
 @pytest.fixture(scope="module")
 def rendered(sample_db, tmp_path_factory):
-    from workbench.report import render_report
+    from workbench.report.render import render_report
 
     out = tmp_path_factory.mktemp("report")
     db = out / "client.duckdb"
@@ -81,7 +81,7 @@ def test_export_draws_specs_nobody_drew_and_refuses_scripts_that_fetch():
     from nbformat.v4 import new_code_cell, new_notebook, new_output
 
     from workbench import WorkbenchError
-    from workbench.report import to_html
+    from workbench.report.render import to_html
 
     spec = {"$schema": "https://vega.github.io/schema/vega-lite/v6.4.1.json", "mark": "bar",
             "data": {"values": [{"a": "x", "b": 3}, {"a": "y", "b": 5}]},
@@ -100,7 +100,7 @@ def test_invalid_parameters_rejected_before_any_kernel(monkeypatch, tmp_path):
     import papermill
 
     from workbench.errors import WorkbenchError
-    from workbench.report import REPORT_NOTEBOOK, execute
+    from workbench.report.render import REPORT_NOTEBOOK, execute
 
     def boom(*a, **k):
         raise AssertionError("a kernel was started")
@@ -115,7 +115,7 @@ def test_invalid_parameters_rejected_before_any_kernel(monkeypatch, tmp_path):
 
 
 def test_batch_with_a_broken_client(sample_db, tmp_path):
-    from workbench.report import format_summary, run_batch
+    from workbench.report.batch import format_summary, run_batch
 
     for name in ("a.duckdb", "b.duckdb"):
         shutil.copy(sample_db, tmp_path / name)
@@ -145,7 +145,7 @@ def test_batch_with_a_broken_client(sample_db, tmp_path):
 
 
 def test_clients_file_paths_are_relative_to_it():
-    from workbench.report import load_clients
+    from workbench.report.batch import load_clients
 
     clients = load_clients(DATA / "clients.yaml")
     assert len(clients) >= 2

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from workbench import pricing
+from workbench import cost as pricing
 from workbench.ingest import ingest_paths
 
 SAMPLE = Path(__file__).resolve().parents[1] / "data" / "sample"

@@ -7,8 +7,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from workbench import WorkbenchError
-from workbench.pricing import build_price_book, load_price_book
-from workbench.scenarios import BASELINE, Projector, Scenario, build_profile, load_scenario
+from workbench.cost.pricing import build_price_book
+from workbench.cost.book import load_price_book
+from workbench.cost.scenario import BASELINE, Scenario, load_scenario
+from workbench.cost.engine import Projector
+from workbench.cost.profile import build_profile
 
 MINI = "gpt-4o-mini-2024-07-18"  # $0.15 / $0.60 per 1M; batch $0.075 / $0.30
 T0 = datetime(2026, 10, 1, tzinfo=timezone.utc)
@@ -178,8 +181,8 @@ def test_prompt_cache_share_from_prefix_reuse_on_the_mooncake_trace(con, ingest)
 
 
 def test_cost_per_outcome_today_and_under_a_scenario(con, tmp_path):
-    from workbench.outcomes import load_outcomes
-    from workbench.projection import project
+    from workbench.cost.outcomes import load_outcomes
+    from workbench.cost.projection import project
 
     fill(con)
     con.execute("UPDATE calls SET session_id = call_id")

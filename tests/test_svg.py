@@ -18,7 +18,7 @@ def cell(*specs):
 
 
 def test_the_drawing_process_draws_each_spec_as_its_cell_finishes():
-    from workbench import svg
+    from workbench.report import svg
 
     drawer = svg.ChartDrawer()
     first, second = cell(SPEC), cell(SPEC, {**SPEC, "mark": "point"})
@@ -33,7 +33,7 @@ def test_the_drawing_process_draws_each_spec_as_its_cell_finishes():
 
 
 def test_a_spec_the_process_cannot_draw_fails_with_the_real_error():
-    from workbench import svg
+    from workbench.report import svg
 
     drawer = svg.ChartDrawer()
     drawer.on_cell_executed(cell=cell({"mark": {"type": "no-such-mark"}, "data": {"values": []}}))
@@ -42,7 +42,7 @@ def test_a_spec_the_process_cannot_draw_fails_with_the_real_error():
 
 
 def test_a_dead_drawing_process_is_replaced():
-    from workbench import svg
+    from workbench.report import svg
 
     dead = svg._drawing_process().proc
     dead.kill()
@@ -59,7 +59,7 @@ def test_spec_output_is_a_standard_vegalite_bundle():
     import altair as alt
     import pandas as pd
 
-    from workbench import charts
+    from workbench.report import charts
 
     charts.use_output("spec")
     try:

@@ -17,3 +17,24 @@ def skip_slow_format_checkers() -> None:
     """Call before the first import of jsonschema (altair, nbformat, papermill) in a process."""
     if "jsonschema" not in sys.modules:
         sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[assignment]
+
+
+def lazy_exports(package: str, exports: dict[str, str]):
+    """A package's `__getattr__` and `__dir__` (PEP 562): each public name is imported from its
+    module on first use, so `import workbench.cost` costs nothing until a name is asked for.
+
+    `exports` maps a name to the module (relative to `package`) that defines it."""
+    import importlib
+
+    def __getattr__(name: str):
+        module = exports.get(name)
+        if module is None:
+            raise AttributeError(f"module {package!r} has no attribute {name!r}")
+        value = getattr(importlib.import_module(module, package), name)
+        setattr(sys.modules[package], name, value)
+        return value
+
+    def __dir__() -> list[str]:
+        return sorted(set(sys.modules[package].__dict__) | set(exports))
+
+    return __getattr__, __dir__

@@ -41,33 +41,35 @@ class Workbench:
 
     def summary(self, by: str = "model"):
         """Calls, token buckets, error rate and latency p50/p95/p99 per model, feature or day."""
-        from .summary import summary
+        from .ingest.summary import summary
 
         return summary(self.con, by).df()
 
     def overview(self) -> dict:
-        from .summary import overview
+        from .ingest.summary import overview
 
         return overview(self.con)
 
     def project(self, scenarios: Iterable[str | os.PathLike] = (), multipliers=(1, 10, 50, 100),
                 prices: str | os.PathLike | None = None) -> dict:
         """Monthly cost per scenario x multiplier, with provenance (see `workbench project`)."""
-        from .projection import project
+        from .cost.projection import project
 
         return project(self.con, list(scenarios), multipliers, prices)
 
     def projector(self, prices: str | os.PathLike | None = None):
         """A Projector over this database: build the profile once, evaluate scenarios in milliseconds."""
-        from .pricing import build_price_book, load_price_book
-        from .scenarios import Projector, build_profile
+        from .cost.pricing import build_price_book
+        from .cost.book import load_price_book
+        from .cost.engine import Projector
+        from .cost.profile import build_profile
 
         build_price_book(self.con, prices)
         return Projector(build_profile(self.con), load_price_book(prices))
 
     def priced_calls(self) -> duckdb.DuckDBPyRelation:
         """Every call with its price key, cost buckets and cost (NULL when unpriced)."""
-        from .pricing import build_price_book
+        from .cost.pricing import build_price_book
 
         if not self.con.execute("SELECT count(*) FROM price_books").fetchone()[0]:
             build_price_book(self.con)
@@ -76,7 +78,7 @@ class Workbench:
     def assess(self, checklist: str | os.PathLike = "checklists/production-readiness.yaml",
                answers: str | os.PathLike | None = None, store: bool = True):
         """Readiness review: an Assessment (verdict, section scores, evidence, contradictions, plan)."""
-        from .checklist import assess
+        from .readiness.scoring import assess
 
         return assess(self.con, checklist, answers, store=store)
 
@@ -88,13 +90,13 @@ class Workbench:
 
     def report(self, client: str, out_dir: str | os.PathLike, **options) -> dict:
         """Render a client report from this database (closes it first: the report's kernel opens it)."""
-        from .report import render_report
+        from .report.render import render_report
 
         self.close()
         return render_report(client, out_dir, db=self.path, **options)
 
     def load_outcomes(self, path: str | os.PathLike) -> int:
-        from .outcomes import load_outcomes
+        from .cost.outcomes import load_outcomes
 
         return load_outcomes(self.con, path)
 

@@ -127,7 +127,7 @@ def ingest(paths, db, fmt, set_, map_, as_json, progress) -> None:
 def summary(db, by, as_json) -> None:
     """Calls, token buckets, error rate and latency p50/p95/p99 per model, feature or day."""
     from . import store
-    from .summary import overview, summary as summarize
+    from .ingest.summary import overview, summary as summarize
 
     con = store.connect(db, read_only=True)
     rel = summarize(con, by)
@@ -170,7 +170,7 @@ def _multipliers(text: str) -> list[float]:
 def project(db, scenarios, multipliers, prices_file, as_json) -> None:
     """Monthly cost at each volume multiple, for today's mix and each scenario."""
     from . import store
-    from .projection import project as run
+    from .cost.projection import project as run
 
     mults = _multipliers(multipliers)
     con = store.connect(db)
@@ -220,18 +220,14 @@ def project(db, scenarios, multipliers, prices_file, as_json) -> None:
 @click.option("--json", "as_json", is_flag=True)
 def prices(models, provider, prices_file, db, as_json) -> None:
     """Explain how a model name resolves in the price book and what it costs."""
-    from .pricing import explain
+    from .cost.pricing import explain, explain_logged
 
     if models:
         docs = [explain(m, provider, prices_file) for m in models]
     else:
         from . import store
-        from .pricing import build_price_book
 
-        con = store.connect(db)
-        build_price_book(con, prices_file)
-        pairs = con.execute("SELECT DISTINCT provider, model FROM calls ORDER BY ALL").fetchall()
-        docs = [explain(m, p, prices_file) for p, m in pairs if m]
+        docs = explain_logged(store.connect(db), prices_file)
     if as_json:
         _emit_json(docs)
         return
@@ -257,7 +253,7 @@ def _per_m(v):
 def outcomes(path, db) -> None:
     """Load business outcomes (session or correlation id -> outcome, value) for cost per outcome."""
     from . import store
-    from .outcomes import load_outcomes
+    from .cost.outcomes import load_outcomes
 
     n = load_outcomes(store.connect(db), path)
     click.echo(f"loaded {n:,} outcomes from {path}")
@@ -279,7 +275,7 @@ DEFAULT_CHECKLIST = "checklists/production-readiness.yaml"
 def assess(checklist, answers, db, compare, history, export_lens, fail_on_not_ready, as_json) -> None:
     """Production-readiness review: answers checked against evidence in the logs and eval runs."""
     from . import store
-    from .checklist import assess as run, compare as diff, list_assessments, load_checklist, write_wa_lens
+    from .readiness import assess as run, compare as diff, list_assessments, load_checklist, write_wa_lens
 
     con = store.connect(db)
     if history:
@@ -313,22 +309,11 @@ def assess(checklist, answers, db, compare, history, export_lens, fail_on_not_re
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document on stdout.")
 def eval_(suite, db, baseline, prompt, no_cache, stub, as_json) -> None:
     """Run an eval suite through LiteLLM, store every result, gate regressions (exit 1 on failure)."""
-    import contextlib
-    import os
-
     from . import store
     from .evals import run_suite
 
-    con = store.connect(db)
-    trigger = "ci" if os.environ.get("CI") else "manual"
-    ctx = contextlib.nullcontext()
-    if stub:
-        from .evals.stub_server import StubServer
-
-        ctx = StubServer()
-    with ctx:
-        report = run_suite(con, suite, baseline=None if baseline == "none" else baseline, use_cache=not no_cache,
-                           trigger=trigger, progress=None if as_json else True, prompt=prompt)
+    report = run_suite(store.connect(db), suite, baseline=None if baseline == "none" else baseline,
+                       use_cache=not no_cache, progress=None if as_json else True, prompt=prompt, stub=stub)
     if as_json:
         _emit_json(report.as_dict())
     else:
@@ -396,7 +381,7 @@ def report(client, out, db, logs, scenarios, answers, suite, stub, prices_file, 
 @click.option("--db", help=DB_HELP + " Default: the bundled sample pilot.")
 def serve(port, db) -> None:
     """Serve the finance cost explorer (Voila) on http://127.0.0.1:PORT."""
-    from .report import serve as run
+    from .explore.serve import serve as run
 
     click.echo(f"cost explorer on http://127.0.0.1:{port}/ (Ctrl-C to stop)", err=True)
     run(port, db)

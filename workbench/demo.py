@@ -39,8 +39,8 @@ def run_demo(out: Path) -> dict:
 
     from .api import Workbench
     from .evals import run_demo as run_evals
-    from .projection import project
-    from .report import render_report
+    from .cost.projection import project
+    from .report.render import render_report
 
     out.mkdir(parents=True, exist_ok=True)
     db = out / "demo.duckdb"

@@ -2,14 +2,14 @@
 
 Every builder takes plain data (a pandas DataFrame, or the dict `project()` returns) and
 returns an `alt.Chart`, so a chart looks the same in JupyterLab, in Voila and in the static
-report. The data each chart needs comes from `workbench.sections` (small, pre-aggregated in
+report. The data each chart needs comes from `workbench.report.facts` (small, pre-aggregated in
 DuckDB, far below Altair's 5,000-row limit). `use_output()` picks how charts leave the kernel:
 SVG (vl-convert) or Vega-Lite specs for the offline HTML report (no script, no CDN), or interactive.
 """
 
 from __future__ import annotations
 
-from ._imports import skip_slow_format_checkers
+from .._imports import skip_slow_format_checkers
 
 skip_slow_format_checkers()
 
@@ -67,7 +67,7 @@ def use_output(mode: str = "svg") -> None:
 
     - `svg`: drawn as inline SVG here (vl-convert): offline anywhere (notebooks, Voila, reports);
     - `spec`: Vega-Lite specs (the `application/vnd.vegalite` MIME type), which `workbench.report`
-      draws as SVG in its own process while the kernel goes on (see `workbench.svg`);
+      draws as SVG in its own process while the kernel goes on (see `workbench.report.svg`);
     - `interactive`: Altair's default renderer (HTML that loads vega from a CDN).
 
     With `svg`, vl-convert's engine (about half a second to start) is warmed up in a background

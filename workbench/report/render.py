@@ -1,8 +1,6 @@
 """Client reports: papermill runs `notebooks/report.ipynb`, nbconvert turns it into one offline HTML.
 
     render_report("Acme", "reports/", db="acme.duckdb", scenarios=[...])   # -> {"html": ..., "notebook": ...}
-    run_batch("data/clients.yaml", "reports/")                           # -> summary (per-client status)
-    serve(8866)                                                           # Voila on 127.0.0.1: the cost explorer
 
 How a report is made (one process, imports once):
   1. parameters are checked against the notebook's `parameters` cell (`papermill.inspect_notebook`)
@@ -15,14 +13,13 @@ How a report is made (one process, imports once):
      file fetches nothing: no `http(s)` src or href anywhere;
   4. optionally a PDF, printed by a system Chromium from that HTML.
 
-A batch runs several clients at once (threads: each client's notebook runs in its own kernel
+A batch (`batch.py`) runs several clients at once (threads: each client's notebook runs in its own kernel
 process, so the work is parallel while papermill, nbconvert and the exporter are loaded once).
 A failing client keeps its partial notebook and an `.error.txt`; the others go on.
 """
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import shutil
@@ -31,19 +28,17 @@ import sys
 import threading
 import time
 import traceback
-from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from ._imports import skip_slow_format_checkers
-from .errors import WorkbenchError
+from .._imports import skip_slow_format_checkers
+from ..errors import WorkbenchError
 from .styles import CSS, PAGE_CSS
 from .svg import ChartDrawer
 
 skip_slow_format_checkers()
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOKS = ROOT / "notebooks"
 REPORT_NOTEBOOK = NOTEBOOKS / "report.ipynb"
 EXPLORER_NOTEBOOK = NOTEBOOKS / "02_cost_scenarios.ipynb"
@@ -154,7 +149,7 @@ def execute(notebook: str | os.PathLike, parameters: dict, output_path: str | os
     Raises WorkbenchError for bad parameters (no kernel started) and papermill's
     PapermillExecutionError when a cell fails (the output notebook is written with its error banner).
     `on_cell_executed(cell=..., cell_index=..., execute_reply=...)` is nbclient's hook, called in
-    this process after each cell (see `workbench.svg`).
+    this process after each cell (see `workbench.report.svg`).
     """
     params = validate_parameters(notebook, parameters)
     import papermill as pm
@@ -336,7 +331,7 @@ def render_report(client: str, out_dir: str | os.PathLike, db=None, logs=None, s
     }
     if "chart_output" in declared_parameters(notebook):
         # Charts leave the kernel as Vega-Lite specs and are drawn as SVG beside it as their cells
-        # finish (workbench.svg): the drawing overlaps the kernel's work, its engine starts once.
+        # finish (workbench.report.svg): the drawing overlaps the kernel's work, its engine starts once.
         params["chart_output"] = "spec"
     error_path = out / f"{name}.error.txt"
     error_path.unlink(missing_ok=True)
@@ -383,167 +378,3 @@ def _describe(exc: Exception) -> str:
     if ename:
         return f"cell {getattr(exc, 'cell_index', '?')} raised {ename}: {str(getattr(exc, 'evalue', '')).strip()[:500]}"
     return f"{type(exc).__name__}: {str(exc).strip()[:500]}"
-
-
-# ---------------------------------------------------------------------------------------------
-# Batch
-# ---------------------------------------------------------------------------------------------
-
-CLIENT_KEYS = {"name", "db", "logs", "outcomes", "scenarios", "answers", "suite", "eval_stub", "prices", "checklist",
-               "multipliers", "pdf"}
-
-
-def load_clients(clients_yaml: str | os.PathLike) -> list[dict]:
-    """Read a clients file; paths in it are relative to the file. See data/clients.yaml."""
-    from .config import read_yaml
-
-    path = Path(clients_yaml).resolve()
-    data = read_yaml(path, "clients file")
-    defaults = {}
-    if isinstance(data, dict):
-        defaults = data.get("defaults") or {}
-        data = data.get("clients")
-    if not isinstance(data, list) or not data:
-        raise WorkbenchError(f"{path}: expected `clients:` with a list of clients (each with at least `name`)")
-    base = path.parent
-
-    def rel(p):
-        return str((base / Path(p).expanduser()).resolve()) if p not in (None, "") else None
-
-    clients, seen = [], set()
-    for i, raw in enumerate(data, 1):
-        if not isinstance(raw, dict) or not raw.get("name"):
-            raise WorkbenchError(f"{path}: client #{i} needs a `name`")
-        c = {**defaults, **raw}
-        unknown = sorted(set(c) - CLIENT_KEYS)
-        if unknown:
-            raise WorkbenchError(f"{path}: client {c['name']!r}: unknown key(s) {', '.join(unknown)}; "
-                                 f"allowed: {', '.join(sorted(CLIENT_KEYS))}")
-        if slug(str(c["name"])) in seen:
-            raise WorkbenchError(f"{path}: two clients share the name {c['name']!r} (their files would collide)")
-        seen.add(slug(str(c["name"])))
-        for key in ("logs", "scenarios"):
-            v = c.get(key)
-            c[key] = [rel(x) for x in ([v] if isinstance(v, str) else (v or []))]
-        for key in ("db", "outcomes", "answers", "suite", "prices", "checklist"):
-            c[key] = rel(c.get(key))
-        c["name"] = str(c["name"])
-        clients.append(c)
-    return clients
-
-
-def run_batch(clients_yaml: str | os.PathLike, out_dir: str | os.PathLike, workers: int | None = None,
-              progress=None) -> dict:
-    """Render every client of a clients file; a failure is recorded and the others go on.
-
-    Runs up to `workers` (default: the core count) clients at once in this process: each
-    report's notebook runs in its own kernel, papermill/nbconvert and the exporter are shared.
-    Clients on the same database run one after another (DuckDB allows one writer per file).
-    Writes `batch-summary.json` in `out_dir`; returns it (`failed` > 0 means exit status 1).
-    """
-    clients = load_clients(clients_yaml)
-    out = Path(out_dir).resolve()
-    out.mkdir(parents=True, exist_ok=True)
-    workers = max(1, min(workers or os.cpu_count() or 1, len(clients)))
-    import papermill  # noqa: F401 - import once, before the threads start
-    exporter()
-    db_locks: dict[str, threading.Lock] = {}
-    for c in clients:
-        if c.get("db"):
-            db_locks.setdefault(c["db"], threading.Lock())
-    t0 = time.perf_counter()
-
-    def one(c: dict) -> dict:
-        start = time.perf_counter()
-        lock = db_locks.get(c.get("db") or "")
-        kwargs = {k: c.get(k) for k in ("db", "logs", "scenarios", "answers", "suite", "prices", "checklist", "outcomes")}
-        if c.get("multipliers"):
-            kwargs["multipliers"] = c["multipliers"]
-        kwargs["eval_stub"] = bool(c.get("eval_stub"))
-        row = {"client": c["name"]}
-        try:
-            if lock:
-                with lock:
-                    res = render_report(c["name"], out, pdf=c.get("pdf", False), **kwargs)
-            else:
-                res = render_report(c["name"], out, pdf=c.get("pdf", False), **kwargs)
-            row.update(status="ok", html=res.get("html"), notebook=res.get("notebook"), pdf=res.get("pdf"),
-                       summary=res.get("summary"), error=None)
-        except ReportError as exc:
-            row.update(status="failed", error=str(exc), notebook=exc.paths.get("notebook"), html=None,
-                       error_file=exc.paths.get("error"))
-        except Exception as exc:  # bad input (WorkbenchError) or anything unexpected: recorded, not fatal
-            err = out / f"{slug(c['name'])}.error.txt"
-            err.write_text(f"client: {c['name']}\n{type(exc).__name__}: {exc}\n\n{traceback.format_exc()}")
-            row.update(status="failed", error=f"{type(exc).__name__}: {exc}", notebook=None, html=None,
-                       error_file=str(err))
-        row["seconds"] = round(time.perf_counter() - start, 2)
-        if progress:
-            progress(row)
-        return row
-
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="report") as pool:
-        rows = list(pool.map(one, clients))
-    summary = {
-        "clients_file": str(Path(clients_yaml).resolve()), "out_dir": str(out), "workers": workers,
-        "total": len(rows), "ok": sum(r["status"] == "ok" for r in rows),
-        "failed": sum(r["status"] != "ok" for r in rows), "seconds": round(time.perf_counter() - t0, 2),
-        "finished_at": datetime.now(timezone.utc).isoformat(timespec="seconds"), "clients": rows,
-    }
-    (out / "batch-summary.json").write_text(json.dumps(summary, indent=2, default=str))
-    return summary
-
-
-def format_summary(summary: dict) -> str:
-    """The batch summary as a plain-text table (for the CLI)."""
-    rows = [("client", "status", "seconds", "recommended", "verdict", "output / error")]
-    for r in summary["clients"]:
-        s = r.get("summary") or {}
-        rows.append((r["client"], r["status"], f"{r['seconds']:.1f}", str(s.get("recommended") or ""),
-                     str(s.get("verdict") or ""), r.get("html") or (r.get("error") or "")[:120]))
-    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]
-    lines = ["  ".join(v.ljust(w) for v, w in zip(row[:-1], widths)) + "  " + row[-1] for row in rows]
-    lines.insert(1, "  ".join("-" * w for w in widths) + "  " + "-" * 14)
-    lines.append(f"\n{summary['ok']} of {summary['total']} rendered, {summary['failed']} failed, "
-                 f"{summary['seconds']:.1f} s with {summary['workers']} worker(s); summary: "
-                 f"{Path(summary['out_dir']) / 'batch-summary.json'}")
-    return "\n".join(lines)
-
-
-# ---------------------------------------------------------------------------------------------
-# Voila
-# ---------------------------------------------------------------------------------------------
-
-
-def voila_command(port: int = 8866, notebook: str | os.PathLike = EXPLORER_NOTEBOOK) -> list[str]:
-    return [sys.executable, "-m", "voila", str(Path(notebook).resolve()), f"--port={port}", "--no-browser",
-            "--Voila.ip=127.0.0.1", "--theme=light", "--show_tracebacks=False"]
-
-
-def serve(port: int = 8866, db: str | os.PathLike | None = None, notebook: str | os.PathLike = EXPLORER_NOTEBOOK,
-          wait: bool = True):
-    """Serve the cost explorer with Voila on http://127.0.0.1:PORT (each visitor gets a kernel).
-
-    `db` is passed to the kernels as WORKBENCH_DB (default: the bundled sample). With `wait`,
-    blocks until Ctrl-C; otherwise returns the Popen.
-    """
-    import importlib.util
-
-    if importlib.util.find_spec("voila") is None:
-        raise WorkbenchError("Voila is not installed: pip install 'voila>=0.5.13,<0.6'")
-    import nbformat
-    from nbformat.sign import NotebookNotary
-
-    # our own notebook: trust it, so Voila renders it without asking (Voila 0.5.13 asks for untrusted ones)
-    NotebookNotary().sign(nbformat.read(str(notebook), as_version=4))
-    env = dict(os.environ)
-    if db:
-        env["WORKBENCH_DB"] = str(Path(db).resolve())
-    proc = subprocess.Popen(voila_command(port, notebook), env=env, cwd=str(Path(notebook).resolve().parent))
-    if not wait:
-        return proc
-    try:
-        return proc.wait()
-    except KeyboardInterrupt:
-        proc.terminate()
-        return proc.wait(timeout=10)

@@ -53,7 +53,7 @@ def _warm_ups() -> list[dict]:
 
 
 class _DrawingProcess:
-    """`python -m workbench.svg`, fed one JSON spec per line, answering one JSON line each.
+    """`python -m workbench.report.svg`, fed one JSON spec per line, answering one JSON line each.
 
     A plain child process rather than multiprocessing: spawn re-imports the parent's main
     module (a CLI, a notebook server...), fork is unsafe beside ZMQ threads. One feeder thread
@@ -61,7 +61,7 @@ class _DrawingProcess:
 
     def __init__(self) -> None:
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "workbench.svg"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+            [sys.executable, "-m", "workbench.report.svg"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL, text=True, encoding="utf-8",
         )
         self.feeder = ThreadPoolExecutor(max_workers=1, thread_name_prefix="workbench-svg")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import duckdb
 
-from .errors import WorkbenchError
+from ..errors import WorkbenchError
 
 GROUPINGS = {
     "model": "coalesce(provider || '/', '') || coalesce(model, '(none)')",

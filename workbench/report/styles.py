@@ -1,10 +1,10 @@
 """The report's styles: inline CSS, system fonts only (nothing is fetched).
 
 A module of its own so that the process converting a report to HTML needs no more than
-these strings (importing `workbench.sections` for them pulled pandas into it).
+these strings (importing `workbench.report.sections` for them pulled pandas into it).
 """
 
-# The `.wb` fragments that `workbench.sections` writes.
+# The `.wb` fragments that `workbench.report.sections` writes.
 CSS = """
 .wb { font-family: -apple-system, "Segoe UI", Helvetica, Arial, sans-serif; color: #1f2933; line-height: 1.45;
       font-size: 14px; max-width: 980px; }

@@ -1,6 +1,6 @@
 """ipywidgets explorers: the finance cost explorer and the architects' checklist entry.
 
-    from workbench.widgets import cost_explorer
+    from workbench.explore.widgets import cost_explorer
     cost_explorer(db="pilot.duckdb", prices="data/prices.yaml")     # in JupyterLab or Voila
 
 The explorer builds the workload profile ONCE (`Workbench.projector`), closes the database
@@ -18,7 +18,7 @@ import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from .sections import esc, pct, usd
+from ..report.format import esc, pct, usd
 
 # Cheaper targets worth offering for routing (shown only when the price book knows them).
 ROUTING_CANDIDATES = [
@@ -48,7 +48,7 @@ class ExplorerState:
 
 def explorer_scenario(state: ExplorerState, name: str = "explorer"):
     """The Scenario the controls describe (validated by the scenario model)."""
-    from .scenarios import Match, PromptCache, RoutingRule, Scenario
+    from ..cost.scenario import Match, PromptCache, RoutingRule, Scenario
 
     routing = []
     if state.routing_share > 0 and state.routing_target:
@@ -138,8 +138,8 @@ def cost_explorer(db: str | os.PathLike | None = "", prices: str | os.PathLike |
     """The finance cost explorer (an ipywidgets VBox). `.figures()` on it returns the current numbers."""
     import ipywidgets as W
 
-    from .api import Workbench
-    from .sections import DATA, resolve_db
+    from ..api import Workbench
+    from ..report.facts import DATA, resolve_db
 
     if projector is None:
         prices = prices or (DATA / "prices.yaml" if (DATA / "prices.yaml").exists() else None)
@@ -222,7 +222,7 @@ def cost_explorer(db: str | os.PathLike | None = "", prices: str | os.PathLike |
 
 def checklist_available() -> bool:
     try:
-        from . import checklist  # noqa: F401
+        from ..readiness import checklist  # noqa: F401
     except ImportError:
         return False
     return True
@@ -237,8 +237,8 @@ def checklist_entry(checklist_path: str | os.PathLike | None = None, answers_pat
     """
     import ipywidgets as W
 
-    from .checklist import load_answers, load_checklist
-    from .sections import DEFAULT_CHECKLIST
+    from ..readiness.checklist import load_answers, load_checklist
+    from ..report.facts import DEFAULT_CHECKLIST
 
     cl = load_checklist(checklist_path or DEFAULT_CHECKLIST)
     prior = _answers_map(load_answers(existing, cl)) if existing and Path(existing).exists() else {}
@@ -301,8 +301,8 @@ def _items(cl) -> list:
 
 
 def answer_statuses() -> list[str]:
-    """The statuses the answers model accepts (read from workbench.checklist where it says)."""
-    from . import checklist as C
+    """The statuses the answers model accepts (read from workbench.readiness.checklist where it says)."""
+    from ..readiness import checklist as C
 
     for name in ("ANSWER_STATUSES", "STATUSES"):
         v = getattr(C, name, None)
@@ -323,7 +323,7 @@ def write_answers(data: dict, path: str | os.PathLike, checklist=None) -> Path:
     """Validate (against the checklist when given) and write the answers YAML."""
     import yaml
 
-    from .checklist import validate_answers
+    from ..readiness.checklist import validate_answers
 
     validate_answers(data, checklist, source=str(path))
     path = Path(path)

@@ -10,8 +10,10 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable
 
-from . import __version__
-from .scenarios import BASELINE, DEFAULT_MULTIPLIERS, Projector, Scenario, build_profile, load_scenario
+from .. import __version__
+from .engine import Projector
+from .profile import build_profile
+from .scenario import BASELINE, DEFAULT_MULTIPLIERS, Scenario, load_scenario
 
 
 def cost_per_outcome(con) -> list[dict]:
@@ -39,7 +41,8 @@ def project(con, scenario_paths: list[str | Path] = (), multipliers=DEFAULT_MULT
 
     The sensitivity ranking (at `sensitivity_at`x) is worked out for every scenario, or, with
     `sensitivity_for`, only for the one it names given the results (it prices dozens of variants)."""
-    from .pricing import build_price_book, load_price_book, logged_cost_disagreement, unpriced
+    from .book import load_price_book
+    from .pricing import build_price_book, logged_cost_disagreement, unpriced
 
     info = build_price_book(con, overrides)
     book = load_price_book(overrides)

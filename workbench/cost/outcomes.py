@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .errors import WorkbenchError
+from ..errors import WorkbenchError
 
 ID_COLUMNS = ("correlation_id", "session_id", "trace_id", "conversation_id")
 VALUE_COLUMNS = ("value_usd", "value")
