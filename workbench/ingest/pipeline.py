@@ -47,6 +47,7 @@ class IngestResult:
     rows_accepted: int = 0
     rows_duplicate: int = 0
     rows_quarantined: int = 0
+    rows_duplicate_other_source: int = 0  # of rows_duplicate: the same provider response from another source
     reasons: dict[str, int] = field(default_factory=dict)
     ingest_id: int | None = None
     seconds: float = 0.0
@@ -186,7 +187,7 @@ def _staging_sql(adapter: Adapter, options: Options, *, keeps_blank_lines: bool 
         FROM t
     )
     SELECT line, {blank} AS blank, CASE WHEN reason IS NOT NULL THEN raw END AS raw, reason,
-        coalesce(call_id, md5(raw)) AS call_id, ts,
+        coalesce(call_id, md5(raw)) AS call_id, wb_nonempty(response_id) AS response_id, ts,
         lower(provider) AS provider, model,
         CASE WHEN service_tier IS NULL OR lower(service_tier) IN ('auto', 'standard', 'default', 'on_demand')
              THEN 'default' ELSE lower(service_tier) END AS service_tier,
@@ -301,10 +302,10 @@ def _write(con: duckdb.DuckDBPyConnection, f: _File, result: IngestResult, write
         result.rows_duplicate = result.rows_read - result.rows_accepted - result.rows_quarantined
         result.sha256 = f.digest.result()  # hashed on a thread meanwhile
         con.execute(
-            "INSERT INTO ingests VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, now(), ?)",
+            "INSERT INTO ingests VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, now(), ?, ?)",
             [ingest_id, f.src, result.sha256, f.path.stat().st_size, f.adapter.name, f.options_json,
              result.rows_read, result.rows_accepted, result.rows_duplicate, result.rows_quarantined,
-             f.started, __version__],
+             f.started, __version__, result.rows_duplicate_other_source],
         )
         if _before_commit is not None:
             _before_commit()
@@ -392,13 +393,40 @@ def _ingest_staged(con: duckdb.DuckDBPyConnection, f: _File) -> IngestResult:
             SELECT s.* EXCLUDE (line, raw, reason), ? AS source_format, ? AS source_file, ? AS ingest_id
             FROM (SELECT * FROM staged WHERE reason IS NULL {first_of_each}) s
             ANTI JOIN (SELECT call_id FROM calls WHERE source_format = {sql_str(fmt_name)}) c USING (call_id)
+            WHERE s.response_id IS NULL OR s.response_id NOT IN (
+                SELECT response_id FROM calls WHERE response_id IS NOT NULL AND source_format <> {sql_str(fmt_name)})
             """,
             [fmt_name, f.src, ingest_id],
         ).fetchone()
+        result.rows_duplicate_other_source = _other_source_repeats(con, fmt_name, ingest_id)
         return accepted
 
     result.ingest_id = _write(con, f, result, write_calls)
     return result
+
+
+def _other_source_repeats(con: duckdb.DuckDBPyConnection, fmt_name: str, ingest_id: int) -> int:
+    """Usable calls of this file left out because another source family already logged the same
+    provider response (same `response_id`), e.g. the SDK's response and the gateway's row for it."""
+    (n,) = con.execute(
+        f"""
+        SELECT count(DISTINCT s.call_id) FROM staged s
+        WHERE s.reason IS NULL AND s.response_id IN (
+            SELECT response_id FROM calls WHERE response_id IS NOT NULL AND source_format <> {sql_str(fmt_name)})
+          AND s.call_id NOT IN (SELECT call_id FROM calls WHERE ingest_id = ?)
+        """,
+        [ingest_id],
+    ).fetchone()
+    return n
+
+
+def _response_ids_elsewhere(con: duckdb.DuckDBPyConnection, source_format: str) -> bool:
+    """Does `calls` hold response ids logged by another source family (then cross-family dedupe applies)?"""
+    (n,) = con.execute(
+        "SELECT count(*) FROM (SELECT 1 FROM calls WHERE response_id IS NOT NULL AND source_format <> ? LIMIT 1)",
+        [source_format],
+    ).fetchone()
+    return n > 0
 
 
 def _family_stored(con: duckdb.DuckDBPyConnection, source_format: str) -> bool:
@@ -444,7 +472,8 @@ def ingest_file(
         fast = _fast_adapter(wrapped, options, path, con) if number_by_rowid else None
         if fast is not None:
             try:
-                if not _family_stored(con, adapter.source_format):
+                if not _family_stored(con, adapter.source_format) and not _response_ids_elsewhere(
+                        con, adapter.source_format):
                     result = _ingest_direct(con, file_info("read_json"), fast, options)
                 else:
                     _stage(con, _staging_sql(fast, options), clean_only=True)

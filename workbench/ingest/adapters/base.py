@@ -25,6 +25,7 @@ from typing import Any, Callable
 # Columns an adapter SELECT may produce (besides `line` and `raw`).
 ADAPTER_COLUMNS: dict[str, str] = {
     "call_id": "VARCHAR",
+    "response_id": "VARCHAR",  # the provider's response id (chatcmpl-…, msg_…): shared by layers that log one call
     "ts": "TIMESTAMPTZ",
     "ts_raw": "VARCHAR",  # the timestamp as written, to report unparseable ones
     "provider": "VARCHAR",
