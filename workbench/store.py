@@ -13,6 +13,7 @@ from pathlib import Path
 import duckdb
 
 from .errors import WorkbenchError
+from .ingest.error_classes import macro_sql
 
 DEFAULT_DB = "workbench.duckdb"
 
@@ -26,21 +27,6 @@ CREATE OR REPLACE TEMP MACRO wb_ts_iso(x) AS TRY_CAST(x AS TIMESTAMPTZ);
 CREATE OR REPLACE TEMP MACRO wb_obj(x) AS
     CASE WHEN json_type(x) = 'VARCHAR' AND json_valid(x ->> '$') THEN json(x ->> '$') ELSE x END;
 CREATE OR REPLACE TEMP MACRO wb_nonempty(x) AS nullif(trim(CAST(x AS VARCHAR)), '');
--- Normalized error class from an HTTP status, provider error code or exception name.
-CREATE OR REPLACE TEMP MACRO wb_error_class(code, message) AS (
-    WITH t AS (SELECT lower(coalesce(CAST(code AS VARCHAR), '') || ' ' || coalesce(CAST(message AS VARCHAR), '')) AS s)
-    SELECT CASE
-        WHEN s SIMILAR TO '.*(429|rate.?limit|ratelimit|too many requests|quota|overloaded|529).*' THEN 'rate_limit'
-        WHEN s SIMILAR TO '.*(408|504|timeout|timed out|deadline).*' THEN 'timeout'
-        WHEN s SIMILAR TO '.*(content.?filter|content_policy|safety|refus).*' THEN 'content_filter'
-        WHEN s SIMILAR TO '.*(context.?length|context_window|too long|maximum context).*' THEN 'context_length'
-        WHEN s SIMILAR TO '.*(401|403|auth|permission|forbidden|api.?key).*' THEN 'auth'
-        WHEN s SIMILAR TO '.*(404|not.?found).*' THEN 'not_found'
-        WHEN s SIMILAR TO '.*(400|422|invalid|bad.?request|validation).*' THEN 'invalid_request'
-        WHEN s SIMILAR TO '.*(5[0-9][0-9]|server|internal|unavailable|api.?error|connection).*' THEN 'server'
-        WHEN trim(s) = '' THEN NULL
-        ELSE 'other' END
-    FROM t);
 """
 
 
@@ -82,9 +68,30 @@ def migrate(con: duckdb.DuckDBPyConnection) -> list[str]:
     return applied
 
 
+_LOG_SUFFIXES = (".csv", ".tsv", ".json", ".jsonl", ".ndjson", ".parquet", ".pq", ".gz", ".zip", ".yaml", ".yml")
+
+
+def check_database_file(path: Path) -> None:
+    """Refuse a `--db` that is not a DuckDB database: DuckDB itself would open a CSV or JSON
+    path as an empty in-memory database, and everything written to it would be lost on exit."""
+    if path.is_dir():
+        raise WorkbenchError(f"--db {path} is a directory; give a database file, e.g. --db {path / DEFAULT_DB}")
+    if path.exists() and path.stat().st_size > 0:
+        with open(path, "rb") as fh:
+            head = fh.read(12)
+        if head[8:12] != b"DUCK":
+            hint = (f"; to load it, run `workbench ingest {path} --db pilot.duckdb`"
+                    if path.name.lower().endswith(_LOG_SUFFIXES) else "")
+            raise WorkbenchError(f"--db {path} is not a DuckDB database (it looks like a data file){hint}")
+    elif not path.exists() and path.name.lower().endswith(_LOG_SUFFIXES):
+        raise WorkbenchError(f"--db {path}: a database file name must not look like a log file "
+                             f"(use e.g. {path.with_suffix('.duckdb').name})")
+
+
 def connect(db: str | os.PathLike | None = None, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
     """Open (creating and migrating if needed) the workbench database."""
     path = resolve_db_path(db)
+    check_database_file(path)
     if read_only and not path.exists():
         raise WorkbenchError(f"no database at {path}: run `workbench ingest PATH --db {path}` first")
     try:
@@ -97,5 +104,9 @@ def connect(db: str | os.PathLike | None = None, *, read_only: bool = False) -> 
     con.execute(f"SET memory_limit = '{os.environ.get('WORKBENCH_MEMORY_LIMIT', '1GB')}'")
     if not read_only:
         migrate(con)
-    con.execute(_MACROS)
+    elif not con.execute("SELECT 1 FROM information_schema.tables WHERE table_name = 'schema_migrations'").fetchone():
+        con.close()
+        raise WorkbenchError(f"{path} is a DuckDB database but not a workbench one (no schema_migrations table): "
+                             f"ingest logs into it first, or pick the right --db")
+    con.execute(_MACROS + macro_sql())
     return con

@@ -17,7 +17,7 @@ import duckdb
 
 from ..errors import WorkbenchError
 from .adapters.base import Options
-from .pipeline import IngestResult, format_names, ingest_file
+from .pipeline import IngestResult, format_names, ingest_file, no_calls_message
 
 __all__ = ["IngestReport", "Options", "expand_paths", "format_names", "ingest_file", "ingest_paths"]
 
@@ -103,10 +103,13 @@ def ingest_paths(
         size = f.stat().st_size
         try:
             if bar is None:
-                report.results.append(ingest_file(con, f, fmt, options))
+                result = ingest_file(con, f, fmt, options)
             else:
                 bar.set_postfix_str(f.name, refresh=False)
-                report.results.append(_with_progress(con, f, fmt, options, bar, done, size))
+                result = _with_progress(con, f, fmt, options, bar, done, size)
+            report.results.append(result)
+            if result.rows_read and not result.rows_accepted and not result.rows_duplicate:
+                report.errors.append((str(f), no_calls_message(con, f, result, fmt)))
         except WorkbenchError as exc:
             report.errors.append((str(f), str(exc)))
         done += size

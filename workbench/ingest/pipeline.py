@@ -101,6 +101,35 @@ def choose_adapter(con: duckdb.DuckDBPyConnection, path: Path, kind: str, fmt: s
     )
 
 
+def likely_formats(con: duckdb.DuckDBPyConnection, path: Path, exclude: str | None = None) -> list[str]:
+    """The formats whose sniffers recognise this file's first records (for "did you mean" hints)."""
+    try:
+        kind = readers.detect_framing(path)
+        samples = readers.sample_records(con, path, kind)
+    except (WorkbenchError, duckdb.Error, OSError, ValueError):
+        return []
+    framing = "json" if kind.startswith("json") else kind
+    named = [a for a in all_adapters() if a.name != exclude and a.framing in ("any", framing)
+             and any(_safe_sniff(a, s) for s in samples[:3])]
+    # The generic tables read anything with token columns: name them only when nothing specific fits.
+    specific = [a.name for a in named if a.source_format != "generic"]
+    return specific or [a.name for a in named]
+
+
+def no_calls_message(con: duckdb.DuckDBPyConnection, path: Path, result: IngestResult, fmt: str | None) -> str:
+    """Why a file that was read yielded no call at all, and what to try next."""
+    top = max(result.reasons.items(), key=lambda kv: kv[1])[0] if result.reasons else "unusable records"
+    said = f"read as {result.format}" + (" (from --format)" if fmt else " (detected)")
+    head = (f"{path}: none of its {result.rows_read:,} records became a call {said}; "
+            f"all are in quarantine (mostly: {top})")
+    others = likely_formats(con, path, exclude=result.format)
+    if others:
+        return f"{head}. It looks like {' or '.join(others)}: try --format {others[0]}"
+    if fmt:
+        return f"{head}. Try without --format to detect the format, or see `workbench formats`"
+    return f"{head}. If this file does hold LLM calls, pass the right --format (see `workbench formats`)"
+
+
 def _safe_sniff(adapter: Adapter, sample: dict) -> bool:
     try:
         return bool(adapter.sniff(sample))

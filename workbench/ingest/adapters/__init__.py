@@ -8,7 +8,7 @@ from .base import Adapter
 
 # Modules holding an `ADAPTERS` list. Order matters for sniffing: specific shapes first,
 # the generic table formats last.
-_MODULES = ["openai", "anthropic", "litellm", "langfuse", "langsmith", "otel", "helicone", "traces", "generic"]
+_MODULES = ["openai", "claude_code", "anthropic", "bedrock", "litellm", "langfuse", "langsmith", "otel", "helicone", "traces", "generic"]
 
 
 def all_adapters() -> list[Adapter]:

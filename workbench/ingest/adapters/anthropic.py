@@ -90,6 +90,17 @@ _MSG_ATTRS = """'stop_sequence', stop_sequence, 'inference_geo', geo,
 
 _ROOTS = {"": "$.", "_r": "$.response.", "_m": "$.message."}
 
+# Anthropic models served by AWS Bedrock answer with `msg_bdrk_` ids (`msg_bdrk_01…` base-58, or, for
+# newer models such as claude-opus-4-8, `msg_bdrk_` + 56 lowercase base-32 characters).
+_PROVIDER = "CASE WHEN starts_with(id, 'msg_bdrk_') THEN 'bedrock' ELSE 'anthropic' END"
+
+# What a batch line that did not run says, in words the shared error classifier reads:
+# expired = not processed before the batch's 24-hour deadline (timeout); canceled = the batch
+# was canceled before this request ran (other).
+_EXPIRED = "'batch request expired: not processed before the batch deadline'"
+_CANCELED = "'batch canceled before the request was processed'"
+
+
 # Keys of LiteLLM records, whose `response` may itself be an Anthropic Message.
 _LITELLM_KEYS = ("call_type", "response_cost", "spend", "hidden_params", "standard_logging_object")
 
@@ -98,6 +109,8 @@ def _sniff_messages(s: dict) -> bool:
     if s.get("type") == "message" and isinstance(s.get("usage"), dict):
         return True
     if any(k in s for k in _LITELLM_KEYS) or "custom_id" in s:
+        return False
+    if "sessionId" in s and "uuid" in s:  # a Claude Code transcript line (`claude_code`)
         return False
     return any(dig(s, key, "type") == "message" and isinstance(dig(s, key, "usage"), dict) for key in ("response", "message"))
 
@@ -140,8 +153,8 @@ g AS (
     FROM m
 )
 SELECT line, raw,
-    coalesce(id, request_id) AS call_id, {_ts("ts_text")} AS ts, ts_text AS ts_raw,
-    'anthropic' AS provider, model, tier AS service_tier,
+    coalesce(id, request_id) AS call_id, id AS response_id, {_ts("ts_text")} AS ts, ts_text AS ts_raw,
+    {_PROVIDER} AS provider, model, tier AS service_tier,
     {_TOKENS},
     TRY_CAST(w_latency AS DOUBLE) AS latency_ms, TRY_CAST(w_ttft AS DOUBLE) AS ttft_ms,
     CASE WHEN failed OR refused THEN 'error' ELSE 'ok' END AS status,
@@ -186,11 +199,12 @@ m AS (
 ),
 g AS (SELECT *, result_type IS DISTINCT FROM 'succeeded' AS failed, stop_reason = 'refusal' AS refused FROM m)
 SELECT line, raw,
-    id AS call_id,
-    'anthropic' AS provider, model, 'batch' AS service_tier,
+    id AS call_id, id AS response_id,
+    {_PROVIDER} AS provider, model, 'batch' AS service_tier,
     {_TOKENS},
     CASE WHEN failed OR refused THEN 'error' ELSE 'ok' END AS status,
-    CASE WHEN result_type IN ('canceled', 'expired') THEN result_type
+    CASE WHEN result_type = 'expired' THEN wb_error_class('expired', {_EXPIRED})
+         WHEN result_type = 'canceled' THEN coalesce(wb_error_class('canceled', {_CANCELED}), 'other')
          WHEN failed THEN coalesce(wb_error_class(e_type, e_message), 'other')
          WHEN refused THEN 'content_filter' END AS error_type,
     coalesce(stop_reason, CASE WHEN failed THEN result_type END) AS finish_reason,

@@ -14,6 +14,8 @@ canonical convention: input tokens include cache reads and writes, output includ
   error value: error.
 - A column named in `--map` that no record has stops the ingest with an error listing the
   file's columns (checked in SQL, as the adapter SELECT sees no file, only `records`).
+- `--map` sources may be nested paths into JSON records (`input.inputTokenCount`, `choices[0].x`);
+  a key literally named so is tried first.
 - Columns not read into a canonical one go to `attributes` (payload columns such as
   `messages`/`prompt`/`response` are dropped).
 - Without a call id column, the id is the row's content hash, plus its occurrence number among
@@ -23,6 +25,7 @@ canonical convention: input tokens include cache reads and writes, output includ
 from __future__ import annotations
 
 import json
+import re
 
 from ...errors import WorkbenchError
 from .base import Adapter, Options, sql_str
@@ -76,6 +79,20 @@ def _path(column: str) -> str:
     return "$." + json.dumps(column)  # $."name with spaces"
 
 
+_SEGMENT = re.compile(r"^([^\[\]]+)((?:\[\d+\])*)$")
+
+
+def _paths_for(column: str) -> list[str]:
+    """JSON paths a source column may name: the key itself and, for `a.b[0].c`, the nested path
+    (so any JSON log maps without code: `--map input_tokens=input.inputTokenCount`)."""
+    out = [_path(column)]
+    if "." in column or "[" in column:
+        segments = [_SEGMENT.match(s) for s in column.split(".")]
+        if all(segments):
+            out.append("$" + "".join("." + json.dumps(m.group(1)) + m.group(2) for m in segments))
+    return out
+
+
 def _select(options: Options) -> str:
     unknown = sorted(set(options.map) - set(TARGETS))
     if unknown:
@@ -90,22 +107,26 @@ def _select(options: Options) -> str:
         names = [options.map[target]] if target in options.map else [target, *ALIASES[target]]
         idx = []
         for name in names:
-            if name not in paths:
-                paths.append(name)
-            idx.append(paths.index(name) + 1)
+            for path in _paths_for(name) if target in options.map else [_path(name)]:
+                if path not in paths:
+                    paths.append(path)
+                idx.append(paths.index(path) + 1)
         candidates[target] = idx
 
     def v(target: str) -> str:
         exprs = [f"wb_nonempty(x[{i}])" for i in candidates[target]]
         return exprs[0] if len(exprs) == 1 else f"coalesce({', '.join(exprs)})"
 
-    path_list = ", ".join(sql_str(_path(p)) for p in paths)
+    path_list = ", ".join(sql_str(p) for p in paths)
     mapped = sorted(set(options.map.values()))
     # A mapped column that no record holds: stop with the file's columns (json_extract gives SQL
     # NULL only when the key is absent; a present null is JSON 'null').
     if mapped:
-        presence = f", json_extract(j, [{', '.join(sql_str(_path(m)) for m in mapped)}]) AS y"
-        counts = ", ".join(f"count(y[{k + 1}]) AS p{k}" for k in range(len(mapped)))
+        m_paths = [p for m in mapped for p in _paths_for(m)]
+        presence = f", json_extract(j, [{', '.join(sql_str(p) for p in m_paths)}]) AS y"
+        counts = ", ".join(
+            "count(coalesce(" + ", ".join(f"y[{m_paths.index(p) + 1}]" for p in _paths_for(m)) + f", NULL)) AS p{k}"
+            for k, m in enumerate(mapped))
         missing = " || ".join(
             f"CASE WHEN p{k} = 0 THEN {sql_str(m + ', ')} ELSE '' END" for k, m in enumerate(mapped)
         )
@@ -122,7 +143,8 @@ ok AS (
     else:
         presence, guard, where = "", "", ""
     # Keys read into canonical columns, and payload keys, are left out of attributes.
-    drop = "[" + ", ".join(sql_str(k) for k in [*paths, *_PAYLOAD]) + "]"
+    names = [*(n for t in TARGETS for n in ([options.map[t]] if t in options.map else [t, *ALIASES[t]])), *_PAYLOAD]
+    drop = "[" + ", ".join(sql_str(k) for k in dict.fromkeys(names)) + "]"
     raw_num = "TRY_CAST(ts_v AS DOUBLE)"
     return f"""
 WITH f AS MATERIALIZED (SELECT line, raw, j, json_extract_string(j, [{path_list}]) AS x{presence} FROM records),
