@@ -41,7 +41,7 @@ def test_quarantine_keeps_raw_line_and_reason(con, write_jsonl, ingest):
     bad_ts = chat(id="t")
     bad_ts["created"] = "yesterday"
     ms = chat(id="ms")
-    ms["created"] = 1731000000000  # milliseconds where seconds are documented
+    ms["created"] = 1e25  # no unit makes this a time (ms, us and ns where seconds are documented are converted)
     cache_gt_input = chat(id="cg", prompt=10, cached=500)
     reasoning_gt_output = chat(id="rg", completion=10, reasoning=50)
     frac = chat(id="fr")
@@ -53,13 +53,25 @@ def test_quarantine_keeps_raw_line_and_reason(con, write_jsonl, ingest):
     q = {x["line"]: x for x in rows(con, "SELECT * FROM quarantine")}
     assert q[2]["reason"] == "malformed JSON" and q[2]["raw"] == '{"id": "x", '
     assert q[3]["reason"] == "unparseable timestamp: yesterday"
-    assert q[4]["reason"].startswith("implausible timestamp") and "unit" in q[4]["reason"]
+    assert q[4]["reason"].startswith("unparseable timestamp: 1e")
     assert q[5]["reason"].startswith("cache tokens (500) exceed input tokens (10)")
     assert q[6]["reason"].startswith("reasoning tokens (50) exceed output tokens (10)")
     assert q[7]["reason"] == "fractional output tokens: 2.5"
     assert q[8]["reason"] == "not a JSON object"
     assert json.loads(q[3]["raw"])["id"] == "t"
     assert all(x["source_file"] == str(path.resolve()) and x["file_sha256"] == r.sha256 for x in q.values())
+
+
+def test_epoch_in_a_finer_unit_than_documented_is_converted(con, write_jsonl, ingest):
+    """Seconds are documented; real exports also write ms, us and ns: each converts to the same instant."""
+    recs = []
+    for i, created in enumerate([1731000000, 1731000000000, 1731000000000000, 1731000000000000000]):
+        recs.append(chat(id=f"u{i}"))
+        recs[-1]["created"] = created
+    r = ingest(write_jsonl(recs))
+    assert counts(r) == (4, 4, 0, 0)
+    got = {x["ts"].isoformat() for x in rows(con, "SELECT ts FROM calls")}
+    assert got == {"2024-11-07T17:20:00+00:00"}
 
 
 def test_gzip_json_array_and_document_framing(con, tmp_path, ingest):

@@ -532,3 +532,16 @@ def test_end_to_end_sample(con):
     assert doc["verdict"] == a.verdict and len(doc["items"]) == len(items) and doc["contradictions"]
     assert a.assessment_id == 1 and "Verdict:" in a.to_text()
     assert a.data["calls"] == 20225 and len(a.data["fingerprint"]) == 64
+
+
+def test_pii_probe_finds_ssn_and_only_luhn_valid_cards(con):
+    add_calls(con, 25, attributes="""json_object('messages', [json_object('role', 'user',
+        'content', 'order 1234 5678 9012 3456 shipped; ticket 555-12-0000 closed')])""")  # fails Luhn; no SSN area 555? valid
+    r = outcome(con, "pii_in_prompts")
+    assert r.figures["card_calls"] == 0, "a 16-digit order number that fails the Luhn check is not a card"
+    add_calls(con, 2, attributes="""json_object('prompt', 'my ssn is 123-45-6789 and my card 4111-1111-1111-1111')""")
+    r = outcome(con, "pii_in_prompts")
+    assert r.outcome == "not_met" and r.figures["card_calls"] == 2
+    assert r.figures["ssn_calls"] == 27  # the 25 tickets look like SSNs too: counted, never shown
+    text = json.dumps(r.as_dict())
+    assert "123-45-6789" not in text and "4111" not in text

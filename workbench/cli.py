@@ -36,15 +36,31 @@ def _table(rows: list[dict], title: str | None = None, columns: list[str] | None
     from rich.console import Console
     from rich.table import Table
 
+    from rich.markup import escape
+
     columns = columns or (list(rows[0]) if rows else [])
-    table = Table(title=title, title_justify="left", show_lines=False)
+    table = Table(title=escape(title) if title else None, title_justify="left", show_lines=False)
     for c in columns:
         numeric = bool(rows) and isinstance(rows[0].get(c), (int, float))
-        table.add_column(c, justify="right" if numeric else "left")
+        table.add_column(escape(_safe(c)), justify="right" if numeric else "left")
     for r in rows:
-        table.add_row(*(_fmt(r.get(c)) for c in columns))
+        # Values are data, never markup: a model named `[/]` or `[link=…]` prints as written.
+        table.add_row(*(escape(_safe(_fmt(r.get(c)))) for c in columns))
     # Off a terminal rich assumes 80 columns and would squeeze the table: give it room instead.
     Console(width=None if sys.stdout.isatty() else 200).print(table)
+
+
+_CONTROL = {c: f"\\x{c:02x}" for c in [*range(0, 9), *range(11, 32), 127]}
+
+
+def _safe(s: str) -> str:
+    """Text from the data as the terminal should show it: control characters (ANSI escapes that
+    would recolour, move the cursor or retitle the terminal) shown as `\\x1b`, never obeyed."""
+    return str(s).translate(_CONTROL)
+
+
+def _echo(text: str, err: bool = False) -> None:
+    click.echo(_safe(text), err=err)
 
 
 def _fmt(v) -> str:
@@ -105,8 +121,14 @@ def ingest(paths, db, fmt, set_, map_, as_json, progress) -> None:
         if rows:
             _table(rows, title="Ingested")
         for r in report.results:
+            name = r.path.rsplit('/', 1)[-1]
             for reason, n in r.reasons.items():
-                click.echo(f"  quarantined {n:,} from {r.path.rsplit('/', 1)[-1]}: {reason}")
+                _echo(f"  quarantined {n:,} from {name}: {reason}")
+            if r.rows_duplicate_other_source:
+                click.echo(f"  {r.rows_duplicate_other_source:,} of the duplicates in {name} were already logged by "
+                           "another source (same provider response id)")
+            if r.redactions:
+                click.echo(f"  redacted credentials (API keys, tokens) in {r.redactions:,} records of {name}")
         if report.results:
             t = report.totals()
             click.echo(
@@ -114,7 +136,7 @@ def ingest(paths, db, fmt, set_, map_, as_json, progress) -> None:
                 f"{t['rows_duplicate']:,} + quarantined {t['rows_quarantined']:,}"
             )
     for path, message in report.errors:
-        click.echo(f"error: {path}: {message}" if not message.startswith(path) else f"error: {message}", err=True)
+        _echo(f"error: {path}: {message}" if not message.startswith(path) else f"error: {message}", err=True)
     if report.errors:
         sys.exit(2)
 
@@ -446,22 +468,58 @@ def _skip_exit_collection() -> None:
     gc.freeze()
 
 
+# What an interrupted command leaves behind, in one line.
+_INTERRUPTED = {
+    "eval": "interrupted: the cases finished so far are stored; run the same command again to resume",
+    "report": "interrupted: no report was finished (a partial notebook may remain in the output folder)",
+    "assess": "interrupted: no assessment was stored",
+    "demo": "interrupted: the demo stopped; run it again to start over",
+}
+
+
+def _interrupted_line(argv: list[str]) -> str:
+    command = next((a for a in argv if not a.startswith("-")), "")
+    if command == "ingest":
+        from .ingest import pipeline
+
+        done = pipeline.files_committed
+        if pipeline.file_in_progress is not None:
+            return (f"interrupted: {pipeline.file_in_progress} was rolled back"
+                    + (f"; the {done} file(s) before it are stored" if done else ""))
+        return f"interrupted: the {done} file(s) ingested so far are stored" if done else "interrupted: nothing was ingested"
+    return _INTERRUPTED.get(command, "interrupted: nothing was changed")
+
+
 def main(argv: list[str] | None = None) -> None:
+    import signal
+
+    args = list(sys.argv[1:] if argv is None else argv)
+    interrupted = []
+
+    def on_sigint(signum, frame):
+        interrupted.append(signum)
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGINT, on_sigint)
     try:
-        cli.main(args=argv, prog_name="workbench", standalone_mode=False)
-    except click.exceptions.Abort:
-        click.echo("interrupted: the file in progress was rolled back", err=True)
+        cli.main(args=args, prog_name="workbench", standalone_mode=False)
+    except (click.exceptions.Abort, KeyboardInterrupt):
+        click.echo(_interrupted_line(args), err=True)
         sys.exit(130)
     except click.ClickException as exc:
         exc.show()
         sys.exit(2)
     except WorkbenchError as exc:
-        click.echo(f"error: {exc}", err=True)
+        _echo(f"error: {exc}", err=True)
         sys.exit(exc.exit_code)
-    except KeyboardInterrupt:
-        click.echo("interrupted: the file in progress was rolled back", err=True)
-        sys.exit(130)
     except SystemExit:
+        raise
+    except BaseException:
+        # Ctrl-C reaches DuckDB, papermill or a kernel channel as their own errors ("Query
+        # interrupted", ZMQ): after an interrupt, any of them is the interrupt, said in one line.
+        if interrupted:
+            click.echo(_interrupted_line(args), err=True)
+            sys.exit(130)
         raise
     _skip_exit_collection()
     sys.exit(0)

@@ -12,12 +12,43 @@ from typing import Any
 from .errors import WorkbenchError
 
 
-def parse_yaml(text: str | bytes) -> Any:
+# A config file expands to at most this many values once its aliases are followed. YAML aliases
+# share one object, so a "billion laughs" file loads small, then grows to gigabytes in whatever
+# copies or serialises it (validation, the eval cache key): refuse it at the door.
+MAX_YAML_NODES = 200_000
+MAX_DEPTH = 64
+
+
+def _expanded_size(doc: Any, path: str) -> None:
+    """Walk the document as its readers will (aliases expanded), stopping at the limits."""
+    count = 0
+    stack = [(doc, 0)]
+    while stack:
+        node, depth = stack.pop()
+        count += 1
+        if count > MAX_YAML_NODES:
+            raise WorkbenchError(f"{path}: refusing a YAML document that expands to over {MAX_YAML_NODES:,} values "
+                                 "(aliases referring to aliases: a 'billion laughs' file?)")
+        if depth > MAX_DEPTH:
+            raise WorkbenchError(f"{path}: refusing a YAML document nested over {MAX_DEPTH} levels deep")
+        if isinstance(node, dict):
+            stack.extend((v, depth + 1) for v in node.values())
+        elif isinstance(node, list):
+            stack.extend((v, depth + 1) for v in node)
+
+
+def parse_yaml(text: str | bytes, source: str = "YAML") -> Any:
     """yaml.safe_load, with libyaml's C parser when PyYAML has it (about 10x faster: a report
-    reads a dozen config files, which took pure-Python PyYAML 0.15 s)."""
+    reads a dozen config files, which took pure-Python PyYAML 0.15 s), refusing documents whose
+    aliases expand past `MAX_YAML_NODES` values or that nest past `MAX_DEPTH` levels."""
     import yaml
 
-    return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # noqa: S506 - a safe loader
+    try:
+        doc = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # noqa: S506 - a safe loader
+    except RecursionError:
+        raise WorkbenchError(f"{source}: refusing a YAML document nested too deep to read") from None
+    _expanded_size(doc, source)
+    return doc
 
 
 def read_yaml(path: str | Path, what: str) -> Any:
@@ -26,7 +57,7 @@ def read_yaml(path: str | Path, what: str) -> Any:
 
     path = Path(path)
     try:
-        return parse_yaml(path.read_text())
+        return parse_yaml(path.read_text(), str(path))
     except OSError as exc:
         raise WorkbenchError(f"cannot read {what} {path}: {exc.strerror}") from None
     except yaml.YAMLError as exc:

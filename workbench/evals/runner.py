@@ -30,6 +30,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from ..errors import CheckFailed, WorkbenchError
+from ..ingest.redact import redact_text
 from . import judge as judge_mod
 from . import scorers as scorer_mod
 from .caller import Caller, CallResult, Pricer
@@ -297,7 +298,8 @@ def _config_json(ls: LoadedSuite, spec: ModelSpec) -> str:
            "judge": s.judge.public() if s.judge else None, "gate": s.gate.model_dump(),
            "concurrency": s.concurrency, "timeout_s": s.timeout_s, "retries": s.retries.model_dump(),
            "judge_prompt_version": judge_mod.JUDGE_PROMPT_VERSION}
-    return json.dumps(doc, default=str)
+    # A model's free-form parameters (metadata, headers) may carry credentials: never store them.
+    return redact_text(json.dumps(doc, default=str))[0]
 
 
 def run_suite(con, suite_path, baseline: str | None = "latest", use_cache: bool = True, trigger: str = "manual",

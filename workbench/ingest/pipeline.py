@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import shutil
+import tempfile
 import threading
 import time
 from concurrent.futures import Future
@@ -21,13 +23,16 @@ import duckdb
 
 from .. import __version__
 from ..errors import WorkbenchError
-from . import fastpath, readers
+from . import fastpath, readers, redact
 from .adapters import all_adapters, by_name
 from .adapters.base import ADAPTER_COLUMNS, Adapter, Options, sql_for, sql_str
 
 # Text columns a user may set for every record of a file (`--set model=gpt-4o`).
 SETTABLE = ("provider", "model", "service_tier", "feature", "environment", "prompt_version", "user_id", "session_id")
 
+# A token count this large is a unit or parsing error, not a call (the largest context windows
+# hold ~1e7 tokens); it also keeps every count far inside BIGINT, whose overflow would fail a file.
+MAX_TOKENS = 1e12
 _TOKENS = {  # adapter column -> words used in quarantine reasons
     "input_raw": "input tokens",
     "cache_read_raw": "cache-read tokens",
@@ -48,6 +53,7 @@ class IngestResult:
     rows_duplicate: int = 0
     rows_quarantined: int = 0
     rows_duplicate_other_source: int = 0  # of rows_duplicate: the same provider response from another source
+    redactions: int = 0  # records stored with a credential redacted
     reasons: dict[str, int] = field(default_factory=dict)
     ingest_id: int | None = None
     seconds: float = 0.0
@@ -55,6 +61,10 @@ class IngestResult:
     def as_dict(self) -> dict:
         return asdict(self)
 
+
+# What `workbench ingest` says when interrupted: the file whose transaction is open, files done.
+file_in_progress: Path | None = None
+files_committed = 0
 
 # Test hook: called inside the transaction, just before COMMIT (simulates a crash there).
 _before_commit = None
@@ -167,8 +177,10 @@ def _staging_sql(adapter: Adapter, options: Options, *, keeps_blank_lines: bool 
     for c, words in _TOKENS.items():
         n = f"{c[:-4]}_n"
         checks.append(f"WHEN {c} IS NOT NULL AND {n} IS NULL THEN 'non-numeric {words}: ' || left({c}, 40)")
-        checks.append(f"WHEN {n} < 0 THEN 'negative {words}: ' || {c}")
-        checks.append(f"WHEN {n} <> floor({n}) THEN 'fractional {words}: ' || {c}")
+        checks.append(f"WHEN isnan({n}) OR isinf({n}) THEN 'non-numeric {words}: ' || left({c}, 40)")
+        checks.append(f"WHEN {n} < 0 THEN 'negative {words}: ' || left({c}, 40)")
+        checks.append(f"WHEN {n} >= {MAX_TOKENS:.0e} THEN 'implausible {words}: ' || left({c}, 40)")
+        checks.append(f"WHEN {n} <> floor({n}) THEN 'fractional {words}: ' || left({c}, 40)")
     checks_sql = "\n            ".join(checks)
     input_total = (
         "input_n" if adapter.input_includes_cache
@@ -185,12 +197,12 @@ def _staging_sql(adapter: Adapter, options: Options, *, keeps_blank_lines: bool 
     ),
     t AS (
         SELECT *,
-            CAST(coalesce({input_total}, 0) AS BIGINT) AS input_tokens,
-            CAST(coalesce(cache_read_n, 0) AS BIGINT) AS cache_read_tokens,
-            CAST(coalesce(cache_write_n, cache_write_1h_n, 0) AS BIGINT) AS cache_write_tokens,
-            CAST(coalesce(cache_write_1h_n, 0) AS BIGINT) AS cache_write_1h_tokens,
-            CAST(coalesce({output_total}, 0) AS BIGINT) AS output_tokens,
-            CAST(coalesce(reasoning_n, 0) AS BIGINT) AS reasoning_tokens
+            TRY_CAST(coalesce({input_total}, 0) AS BIGINT) AS input_tokens,
+            TRY_CAST(coalesce(cache_read_n, 0) AS BIGINT) AS cache_read_tokens,
+            TRY_CAST(coalesce(cache_write_n, cache_write_1h_n, 0) AS BIGINT) AS cache_write_tokens,
+            TRY_CAST(coalesce(cache_write_1h_n, 0) AS BIGINT) AS cache_write_1h_tokens,
+            TRY_CAST(coalesce({output_total}, 0) AS BIGINT) AS output_tokens,
+            TRY_CAST(coalesce(reasoning_n, 0) AS BIGINT) AS reasoning_tokens
         FROM n
     ),
     v AS (
@@ -212,10 +224,13 @@ def _staging_sql(adapter: Adapter, options: Options, *, keeps_blank_lines: bool 
             WHEN reasoning_tokens > output_tokens
                 THEN 'reasoning tokens (' || reasoning_tokens || ') exceed output tokens (' || output_tokens || ')'
             WHEN latency_ms < 0 OR ttft_ms < 0 THEN 'negative latency'
+            WHEN isnan(latency_ms) OR isinf(latency_ms) OR isnan(ttft_ms) OR isinf(ttft_ms)
+                OR latency_ms > 8.64e7 * 7 OR ttft_ms > 8.64e7 * 7
+                THEN 'implausible latency (over a week, or not a number): check its unit'
         END AS reason
         FROM t
     )
-    SELECT line, {blank} AS blank, CASE WHEN reason IS NOT NULL THEN raw END AS raw, reason,
+    SELECT line, {blank} AS blank, CASE WHEN reason IS NOT NULL THEN wb_redact(raw) END AS raw, reason,
         coalesce(call_id, md5(raw)) AS call_id, wb_nonempty(response_id) AS response_id, ts,
         lower(provider) AS provider, model,
         CASE WHEN service_tier IS NULL OR lower(service_tier) IN ('auto', 'standard', 'default', 'on_demand')
@@ -223,8 +238,9 @@ def _staging_sql(adapter: Adapter, options: Options, *, keeps_blank_lines: bool 
         input_tokens, cache_read_tokens, cache_write_tokens, cache_write_1h_tokens, output_tokens, reasoning_tokens,
         latency_ms, ttft_ms, st AS status,
         CASE WHEN st = 'error' THEN coalesce(error_type, 'other') END AS error_type, finish_reason,
-        session_id, trace_id, user_id, feature, prompt_version, environment, logged_cost_usd,
-        CASE WHEN CAST(attributes AS VARCHAR) <> '{{}}' THEN attributes END AS attributes
+        session_id, trace_id, user_id, feature, prompt_version, environment,
+        CASE WHEN isfinite(logged_cost_usd) THEN logged_cost_usd END AS logged_cost_usd,
+        CASE WHEN CAST(attributes AS VARCHAR) <> '{{}}' THEN CAST(wb_redact(attributes) AS JSON) END AS attributes
     FROM v
     """
 
@@ -329,12 +345,13 @@ def _write(con: duckdb.DuckDBPyConnection, f: _File, result: IngestResult, write
             )
         result.rows_accepted = write_calls(ingest_id)
         result.rows_duplicate = result.rows_read - result.rows_accepted - result.rows_quarantined
+        result.redactions = _redactions(con, ingest_id)
         result.sha256 = f.digest.result()  # hashed on a thread meanwhile
         con.execute(
-            "INSERT INTO ingests VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, now(), ?, ?)",
+            "INSERT INTO ingests VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, now(), ?, ?, ?)",
             [ingest_id, f.src, result.sha256, f.path.stat().st_size, f.adapter.name, f.options_json,
              result.rows_read, result.rows_accepted, result.rows_duplicate, result.rows_quarantined,
-             f.started, __version__, result.rows_duplicate_other_source],
+             f.started, __version__, result.rows_duplicate_other_source, result.redactions],
         )
         if _before_commit is not None:
             _before_commit()
@@ -345,6 +362,17 @@ def _write(con: duckdb.DuckDBPyConnection, f: _File, result: IngestResult, write
     finally:
         con.execute("RESET preserve_insertion_order")
     return ingest_id
+
+
+def _redactions(con: duckdb.DuckDBPyConnection, ingest_id: int) -> int:
+    """Records of this ingest stored with a credential redacted (`workbench.ingest.redact`)."""
+    marker = f"%{redact.REDACTED}%"
+    (n,) = con.execute(
+        "SELECT (SELECT count(*) FROM calls WHERE ingest_id = $1 AND CAST(attributes AS VARCHAR) LIKE $2)"
+        " + (SELECT count(*) FROM quarantine WHERE ingest_id = $1 AND raw LIKE $2)",
+        [ingest_id, marker],
+    ).fetchone()
+    return n
 
 
 def _ingest_direct(con: duckdb.DuckDBPyConnection, f: _File, fast: Adapter, options: Options) -> IngestResult:
@@ -392,7 +420,7 @@ def _ingest_staged(con: duckdb.DuckDBPyConnection, f: _File) -> IngestResult:
         CREATE OR REPLACE TEMP TABLE q_new AS
         WITH q AS (
             SELECT line, raw, reason FROM staged WHERE reason IS NOT NULL
-            UNION ALL SELECT line, raw, reason FROM framing_rejects
+            UNION ALL SELECT line, wb_redact(raw), reason FROM framing_rejects
         )
         SELECT q.* FROM q ANTI JOIN (SELECT line, raw FROM quarantine WHERE file_sha256 = {sql_str(sha)}) o
             ON q.line = o.line AND q.raw IS NOT DISTINCT FROM o.raw
@@ -485,9 +513,34 @@ def ingest_file(
     started = datetime.now(timezone.utc)
     t0 = time.perf_counter()
     digest = _sha256_async(path)
-    kind = readers.detect_framing(path)
-    readers.create_records_view(con, path, kind)
-    adapter = choose_adapter(con, path, kind, fmt)
+    workdir: list[Path] = []  # a temp folder for readable copies, made only when needed
+
+    def scratch() -> Path:
+        if not workdir:
+            workdir.append(Path(tempfile.mkdtemp(prefix="workbench-ingest-")))
+        return workdir[0]
+
+    global file_in_progress, files_committed
+    file_in_progress = path
+    try:
+        result = _ingest(con, path, fmt, options, started, t0, digest, scratch)
+        files_committed += 1
+        file_in_progress = None  # left set when the file fails: that is the file an interrupt rolled back
+        return result
+    finally:
+        for d in workdir:
+            shutil.rmtree(d, ignore_errors=True)
+
+
+def _ingest(con, path: Path, fmt, options: Options, started, t0, digest, scratch) -> IngestResult:
+    read_path = path  # what the readers read: the file, or a UTF-8 / line-safe copy of it
+    if readers.detect_framing_by_name(path) != "parquet":
+        encoding = readers.text_encoding(path)
+        if encoding != "utf-8":
+            read_path = readers.utf8_copy(path, encoding, scratch())
+    kind = readers.detect_framing(read_path)
+    readers.create_records_view(con, read_path, kind)
+    adapter = choose_adapter(con, read_path, kind, fmt)
     _check_options(adapter, options)
     number_by_rowid = kind == "jsonl" and adapter.tolerates_malformed
     wrapped = _records_and_columns(con, adapter, options, kind)
@@ -498,7 +551,7 @@ def ingest_file(
 
     try:
         result = None
-        fast = _fast_adapter(wrapped, options, path, con) if number_by_rowid else None
+        fast = _fast_adapter(wrapped, options, read_path, con) if number_by_rowid else None
         if fast is not None:
             try:
                 if not _family_stored(con, adapter.source_format) and not _response_ids_elsewhere(
@@ -510,12 +563,24 @@ def ingest_file(
             except _NotClean:
                 result = None
         if result is None:
+            staging = _staging_sql(wrapped, options, keeps_blank_lines=number_by_rowid)
             try:
-                _stage(con, _staging_sql(wrapped, options, keeps_blank_lines=number_by_rowid), clean_only=False)
+                try:
+                    _stage(con, staging, clean_only=False)
+                except duckdb.Error as exc:
+                    if kind != "jsonl" or not readers.is_line_error(exc):
+                        raise
+                    # A line DuckDB cannot read (not UTF-8, over 32 MiB): blank it in a copy, quarantine it.
+                    safe, rejects = readers.line_safe_copy(read_path, scratch())
+                    readers.create_records_view(con, safe, kind)
+                    if rejects:
+                        con.executemany("INSERT INTO framing_rejects VALUES (?, ?, ?)", rejects)
+                    _stage(con, staging, clean_only=False)
             except duckdb.Error as exc:
+                hint = (f" (the file was read as {adapter.name} because you passed --format)" if fmt
+                        else ". If the format was guessed wrong, pass --format (see `workbench formats`)")
                 raise WorkbenchError(
-                    f"{path} could not be read as {adapter.name}: {str(exc).splitlines()[0]}. "
-                    "If the format was guessed wrong, pass --format."
+                    f"{path} could not be read as {adapter.name}: {str(exc).splitlines()[0]}{hint}"
                 ) from None
             result = _ingest_staged(con, file_info("lines"))
     finally:

@@ -33,9 +33,116 @@ def _quote(path: Path) -> str:
 
 
 def _open_text(path: Path):
+    # utf-8-sig: a byte-order mark is not content (DuckDB's readers skip it too).
     if path.suffix == ".gz":
-        return gzip.open(path, "rt", encoding="utf-8", errors="replace")
-    return open(path, encoding="utf-8", errors="replace")
+        return gzip.open(path, "rt", encoding="utf-8-sig", errors="replace")
+    return open(path, encoding="utf-8-sig", errors="replace")
+
+
+def _open_bytes(path: Path):
+    return gzip.open(path, "rb") if path.suffix == ".gz" else open(path, "rb")
+
+
+# Files that are not text logs, told by their first bytes: (magic, what it is, what to do).
+_NOT_LOGS = (
+    (b"PK\x03\x04", "a ZIP archive (or an Excel/Office file)", "unzip it and ingest the files inside (or export CSV)"),
+    (b"BZh", "a bzip2 archive", "decompress it (bunzip2) or recompress it with gzip"),
+    (b"\xfd7zXZ\x00", "an xz archive", "decompress it (unxz) or recompress it with gzip"),
+    (b"(\xb5/\xfd", "a zstd archive", "decompress it (unzstd) or recompress it with gzip"),
+    (b"7z\xbc\xaf\x27\x1c", "a 7-Zip archive", "extract it and ingest the files inside"),
+    (b"%PDF", "a PDF document", "export the logs as JSONL, CSV or Parquet"),
+    (b"SQLite format 3\x00", "an SQLite database", "export the table as CSV or Parquet"),
+    (b"\x89PNG", "a PNG image", "ingest the log files, not a screenshot"),
+)
+_UTF16 = {b"\xff\xfe": "utf-16-le", b"\xfe\xff": "utf-16-be"}
+
+
+def text_encoding(path: Path) -> str:
+    """'utf-8' or 'utf-16-le'/'utf-16-be' (read through a UTF-8 copy), from the first bytes;
+    anything that is not a text log raises a WorkbenchError saying what the file is."""
+    try:
+        with _open_bytes(path) as fh:
+            head = fh.read(64 * 1024)
+    except (OSError, EOFError, gzip.BadGzipFile) as exc:
+        raise WorkbenchError(f"cannot read {path}: {exc}") from None
+    if head[8:12] == b"DUCK":
+        raise WorkbenchError(f"{path} is a DuckDB database, not a log file: pass it as --db {path}")
+    for magic, what, todo in _NOT_LOGS:
+        if head.startswith(magic):
+            raise WorkbenchError(f"{path} is {what}, not a log file: {todo}")
+    for bom, enc in _UTF16.items():
+        if head.startswith(bom):
+            return enc
+    if len(head) >= 4 and head[1:2] == b"\x00" and head[3:4] == b"\x00" and head[0:1] != b"\x00":
+        return "utf-16-le"  # UTF-16 without a byte-order mark (ASCII text, every other byte NUL)
+    if len(head) >= 4 and head[0:1] == b"\x00" and head[2:3] == b"\x00" and head[1:2] != b"\x00":
+        return "utf-16-be"
+    sample = head[:8192]
+    controls = sum(1 for b in sample if b < 9 or 13 < b < 32)
+    if b"\x00" in sample or (sample and controls / len(sample) > 0.05):
+        raise WorkbenchError(f"{path} is binary data, not a text log (JSONL, JSON, CSV) nor Parquet: "
+                             "check that it is the export you meant")
+    return "utf-8"
+
+
+def utf8_copy(path: Path, encoding: str, workdir: Path) -> Path:
+    """A UTF-8 copy of a file in another text encoding (UTF-16 exports from Windows tools),
+    streamed in chunks; the readers then see ordinary UTF-8."""
+    import codecs
+
+    out = workdir / (path.name.removesuffix(".gz") + ".utf8")
+    decoder = codecs.getincrementaldecoder(encoding)(errors="strict")
+    try:
+        with _open_bytes(path) as src, open(out, "w", encoding="utf-8", newline="") as dst:
+            first = True
+            while chunk := src.read(1 << 20):
+                text = decoder.decode(chunk)
+                if first:
+                    text, first = text.removeprefix("\ufeff"), False
+                dst.write(text)
+            dst.write(decoder.decode(b"", final=True))
+    except UnicodeDecodeError as exc:
+        raise WorkbenchError(f"{path} looks like {encoding.upper()} but is not valid {encoding.upper()} "
+                             f"(at byte {exc.start}): re-export it as UTF-8") from None
+    return out
+
+
+# DuckDB reads lines up to this size; longer ones are quarantined by `line_safe_copy`.
+MAX_LINE = 32 * 2**20
+
+
+def is_line_error(exc: Exception) -> bool:
+    """A read that failed on one line (bad UTF-8, an over-long line), which a line-safe copy fixes."""
+    s = str(exc).lower()
+    return "invalid unicode" in s or "maximum line size" in s or "line size" in s
+
+
+def line_safe_copy(path: Path, workdir: Path) -> tuple[Path, list[tuple[int, str, str]]]:
+    """A copy of a JSONL file in which every line DuckDB cannot read (bytes that are not UTF-8, a
+    line over 32 MiB) is blank, each such line recorded in `framing_rejects` with its number, its
+    text (as latin-1, cut) and the reason (returned as `framing_rejects` rows), so line numbers stay
+    exact and the rest of the file goes in. Only a file that failed to read takes this path."""
+    out = workdir / (path.name.removesuffix(".gz") + ".lines")
+    rejects = []
+    with _open_bytes(path) as src, open(out, "wb") as dst:
+        for n, line in enumerate(src, 1):
+            body = line.rstrip(b"\r\n")
+            if len(body) > MAX_LINE:
+                rejects.append((n, body[:2000].decode("utf-8", "replace") + "…",
+                                f"line of {len(body) / 2**20:.0f} MiB is over the 32 MiB limit of a record"))
+                dst.write(b"\n")
+                continue
+            try:
+                body.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                bad = body[exc.start]
+                rejects.append((n, body[:100_000].decode("latin-1"),
+                                f"not UTF-8: byte 0x{bad:02x} at column {exc.start + 1} "
+                                "(this line looks latin-1 / cp1252 encoded)"))
+                dst.write(b"\n")
+                continue
+            dst.write(line if line.endswith(b"\n") else line + b"\n")
+    return out, rejects
 
 
 def _base_suffix(path: Path) -> str:
@@ -51,6 +158,17 @@ def _peek(path: Path, size: int = 256 * 1024) -> str:
             return fh.read(size)
     except (OSError, EOFError, gzip.BadGzipFile) as exc:
         raise WorkbenchError(f"cannot read {path}: {exc}") from None
+
+
+def detect_framing_by_name(path: Path) -> str | None:
+    """'parquet' when the name or the magic bytes say so (no text decoding needed), else None."""
+    if _base_suffix(path) in (".parquet", ".pq"):
+        return "parquet"
+    try:
+        with open(path, "rb") as fh:
+            return "parquet" if fh.read(4) == b"PAR1" else None
+    except OSError:
+        return None
 
 
 def detect_framing(path: Path) -> str:
@@ -72,7 +190,7 @@ def detect_framing(path: Path) -> str:
     first_line = stripped.split("\n", 1)[0].strip()
     try:
         first = json.loads(first_line)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nested deeper than Python's parser goes
         pass
     else:
         # API pages saved one per line ({"data": [...]}) hold their records inside the envelope.
@@ -86,7 +204,7 @@ def detect_framing(path: Path) -> str:
         try:
             if isinstance(json.loads(ln), dict):
                 parsed += 1
-        except ValueError:
+        except (ValueError, RecursionError):
             pass
     return "jsonl" if parsed >= 1 else "json_document"
 
@@ -199,10 +317,16 @@ def sample_records(con: duckdb.DuckDBPyConnection, path: Path, kind: str, n: int
                     break
                 try:
                     rec = json.loads(line)
-                except ValueError:
+                except (ValueError, RecursionError):
                     continue
                 if isinstance(rec, dict):
                     out.append(rec)
         return out
     rows = con.execute(f"SELECT j FROM framed WHERE j IS NOT NULL LIMIT {n}").fetchall()
-    return [json.loads(r[0]) for r in rows if r[0] is not None]
+    out = []
+    for (j,) in rows:
+        try:
+            out.append(json.loads(j))
+        except (ValueError, RecursionError, TypeError):
+            continue
+    return out

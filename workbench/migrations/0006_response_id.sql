@@ -3,3 +3,5 @@
 -- response id is what they share, and ingest skips a call whose response id is already stored.
 ALTER TABLE calls ADD COLUMN response_id VARCHAR;
 ALTER TABLE ingests ADD COLUMN rows_duplicate_other_source BIGINT DEFAULT 0;
+-- Records stored with a credential redacted (API keys never reach the database).
+ALTER TABLE ingests ADD COLUMN redactions BIGINT DEFAULT 0;

@@ -347,16 +347,24 @@ _PREFILTER = (r'"(gen_ai\.|llm\.)?(messages|prompt|prompts|input|inputs|input_me
 PII_PATTERNS = {
     "email": r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}",
     "phone": r"(\+\d{1,3}[ .-]?)?\(?\d{3}\)?[ .-]\d{3}[ .-]\d{4}",
-    "card": r"\b(\d[ -]?){12,15}\d\b",
+    "ssn": r"\b[0-8]\d{2}-\d{2}-\d{4}\b",  # US social security number (no 9xx area)
+    "card": r"\b(\d[ -]?){12,18}\d\b",  # a candidate; counted only when it passes the Luhn check
 }
 
 
-@_register("pii_in_prompts", "no email, phone or card-number pattern in stored prompt text (counts only, never printed)", 20)
+def _pii_match(name: str, rx: str) -> str:
+    if name == "card":
+        return f"coalesce(list_bool_or(list_transform(regexp_extract_all(text, '{rx}'), lambda m: wb_luhn(m))), false)"
+    return f"regexp_matches(text, '{rx}')"
+
+
+@_register("pii_in_prompts", "no email, phone, SSN or card-number pattern in stored prompt text "
+           "(counts only, never printed)", 20)
 def _pii_in_prompts(con, p):
     hits = ",\n       ".join(
-        f"count(DISTINCT call_id) FILTER (WHERE regexp_matches(text, '{rx}')) AS {name}_calls"
+        f"count(DISTINCT call_id) FILTER (WHERE {_pii_match(name, rx)}) AS {name}_calls"
         for name, rx in PII_PATTERNS.items())
-    any_hit = " OR ".join(f"regexp_matches(text, '{rx}')" for rx in PII_PATTERNS.values())
+    any_hit = " OR ".join(_pii_match(name, rx) for name, rx in PII_PATTERNS.items())
     sql = f"""
 WITH t AS (
     SELECT c.call_id, CAST(j.value ->> '$' AS VARCHAR) AS text
@@ -377,7 +385,7 @@ FROM t"""
         kinds = ", ".join(f"{name} in {_n(f[name + '_calls'])}" for name in PII_PATTERNS if f[name + "_calls"])
         return ProbeResult("", NOT_MET, f"PII patterns found in the stored prompts of {_n(k)} of {_n(n)} calls "
                            f"({kinds}); values not shown", _round(f), sql.strip(), n=n)
-    return ProbeResult("", MET, f"no email, phone or card pattern in the stored prompts of {_n(n)} calls",
+    return ProbeResult("", MET, f"no email, phone, SSN or card pattern in the stored prompts of {_n(n)} calls",
                        _round(f), sql.strip(), n=n)
 
 
