@@ -109,7 +109,8 @@ def test_batch_results_are_batch_tier_and_failures_are_kept(con, write_jsonl, in
         "error", "invalid_request", 0)
     assert (got["req-3"]["status"], got["req-3"]["error_type"], got["req-3"]["finish_reason"]) == (
         "error", "expired", "expired")
-    assert (got["req-4"]["status"], got["req-4"]["error_type"]) == ("error", "canceled")
+    assert (got["req-4"]["status"], got["req-4"]["error_type"], got["req-4"]["finish_reason"]) == (
+        "error", "canceled", "canceled")
 
 
 def test_batch_succeeded_line_without_usage_is_quarantined(con, write_jsonl, ingest):
@@ -138,3 +139,22 @@ def test_sniffers_claim_only_their_own_records():
     # and the others leave Anthropic records alone
     for a in openai.ADAPTERS + litellm.ADAPTERS:
         assert not a.sniff(msg) and not a.sniff(batch_line), a.name
+
+
+def test_bedrock_served_bodies_are_provider_bedrock_and_response_id_is_the_message_id(con, write_jsonl, ingest):
+    # Bedrock ids: `msg_bdrk_01…` (base-58) and, for newer models, `msg_bdrk_` + 56 lowercase base-32 characters
+    long_id = "msg_bdrk_er2hevp3kltzds335kiev73amxxstt3go2joi3x3egl7vkircylq"
+    recs = [message(id="msg_bdrk_01PwGjqAJE4R8ZBE8KCtMEjG", tier=None), message(id=long_id, tier=None),
+            message(id="msg_01plain")]
+    ingest(write_jsonl(recs))
+    got = {c["call_id"]: c for c in rows(con, "SELECT * FROM calls")}
+    assert {k: v["provider"] for k, v in got.items()} == {
+        "msg_bdrk_01PwGjqAJE4R8ZBE8KCtMEjG": "bedrock", long_id: "bedrock", "msg_01plain": "anthropic"}
+    assert all(c["response_id"] == c["call_id"] for c in got.values())
+
+
+def test_batch_response_id_is_the_message_id(con, write_jsonl, ingest):
+    ok = {"custom_id": "req-1", "result": {"type": "succeeded", "message": message(id="msg_b1", tier="batch")}}
+    ingest(write_jsonl([ok, {"custom_id": "req-2", "result": {"type": "canceled"}}]))
+    got = {json.loads(c["attributes"])["custom_id"]: c for c in rows(con, "SELECT * FROM calls")}
+    assert (got["req-1"]["response_id"], got["req-2"]["response_id"]) == ("msg_b1", None)

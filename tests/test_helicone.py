@@ -129,3 +129,26 @@ def test_sniff_is_specific():
     assert HELICONE.sniff(req())
     assert not HELICONE.sniff({"request_id": "r1", "startTime": "2025-01-01", "spend": 0.1})  # LiteLLM SpendLogs
     assert not HELICONE.sniff({"id": "chatcmpl-1", "object": "chat.completion"})
+
+
+# What Helicone's own export tool (`Helicone/helicone` examples/export/typescript/index.ts, `--format csv`) wrote
+# for two synthetic API rows served to it from 127.0.0.1 (the rows are test data, the bytes are the tool's): its
+# header (no request_id; `latency` is never filled), every value quoted, JSON values with their quotes doubled twice.
+EXPORT_CSV = 'response_id,response_created_at,response_status,request_created_at,request_body,request_properties,request_user_id,model,prompt_tokens,completion_tokens,latency,cost\n"8d2f3c1e-0b7a-4c55-9a61-2f0e7c9b1a01","2025-03-01T10:00:02.550Z","200","2025-03-01T10:00:00.250Z","{""""model"""":""""gpt-4o-mini"""",""""messages"""":[{""""role"""":""""user"""",""""content"""":""""Say \\""""hi\\""""""""}]}","{""""Helicone-Session-Id"""":""""sess-1"""",""""Helicone-Property-Feature"""":""""triage"""",""""empty"""":""""""""}","u1","gpt-4o-mini-2024-07-18","1200","50",,"0.000211"\n"8d2f3c1e-0b7a-4c55-9a61-2f0e7c9b1a02","2025-03-01T10:01:00.900Z","429","2025-03-01T10:01:00.100Z","{""""model"""":""""gpt-4o-mini""""}","{}",,"gpt-4o-mini",,,,\n'
+
+
+def test_csv_written_by_the_export_tool(con, tmp_path, ingest):
+    path = tmp_path / "output.csv"
+    path.write_text(EXPORT_CSV)
+    r = ingest(path)  # sniffed from the export tool's header
+    assert (r.format, r.rows_accepted, r.rows_quarantined) == ("helicone", 2, 0)
+    ok, err = rows(con, "SELECT * FROM calls ORDER BY call_id")
+    assert ok["call_id"] == "8d2f3c1e-0b7a-4c55-9a61-2f0e7c9b1a01"  # Helicone's response id: the CSV has no request_id
+    assert (ok["model"], ok["input_tokens"], ok["output_tokens"], ok["status"]) == ("gpt-4o-mini-2024-07-18", 1200, 50, "ok")
+    assert ok["ts"].isoformat() == "2025-03-01T10:00:00.250000+00:00"
+    assert ok["latency_ms"] == 2300.0  # response_created_at - request_created_at
+    assert (ok["session_id"], ok["feature"], ok["user_id"], ok["logged_cost_usd"]) == ("sess-1", "triage", "u1", 0.000211)
+    assert json.loads(ok["attributes"])["latency_from"] == "response_created_at - request_created_at"
+    assert (err["status"], err["error_type"], err["input_tokens"]) == ("error", "rate_limit", 0)
+    header = EXPORT_CSV.splitlines()[0].split(",")
+    assert HELICONE.sniff(dict.fromkeys(header, "x"))

@@ -29,8 +29,9 @@ def chat(id="chatcmpl-9", prompt=100, completion=10):
 
 
 def spend_row(request_id="req-1", response_id="chatcmpl-9"):
-    """A LiteLLM SpendLogs row for the call whose provider response was `response_id`."""
-    return {"request_id": request_id, "call_type": "acompletion", "api_key": "hashed", "spend": 0.001,
+    """A LiteLLM SpendLogs row for the call whose provider response was `response_id`: LiteLLM
+    stores the provider's response id as `request_id` (as its real rows do, tests/data/real/litellm)."""
+    return {"request_id": response_id, "call_type": "acompletion", "api_key": "hashed", "spend": 0.001,
             "total_tokens": 110, "prompt_tokens": 100, "completion_tokens": 10,
             "startTime": "2024-11-07T17:20:00Z", "endTime": "2024-11-07T17:20:01Z", "model": "gpt-4o-2024-08-06",
             "custom_llm_provider": "openai", "status": "success", "metadata": {},
@@ -125,3 +126,20 @@ def test_error_classes_are_listed_in_the_readme():
     readme = (ROOT / "README.md").read_text()
     for name, meaning, _ in ERROR_CLASSES:
         assert re.search(rf"\| `{name}` \|", readme), f"README's error-class table lacks {name}"
+
+
+def test_real_sdk_and_proxy_records_of_the_same_calls_count_once(con):
+    """The LiteLLM records in tests/data/real/litellm were made by the real litellm replaying the
+    OpenAI responses in tests/data/real/openai (see its SOURCES.md): the same provider responses,
+    logged by two layers. Whatever the order, each call is stored once."""
+    real = ROOT / "tests" / "data" / "real"
+    files = ["openai/chat_completions.jsonl", "openai/responses.jsonl",
+             "litellm/standard_logging_payload_generated.jsonl", "litellm/spend_logs_generated.jsonl"]
+    results = [ingest_file(con, real / f) for f in files]
+    assert [r.rows_accepted for r in results] == [5, 3, 1, 0]
+    assert [r.rows_duplicate_other_source for r in results] == [0, 0, 4, 4]
+    one = con.execute("SELECT count(DISTINCT response_id) = count(response_id) FROM calls").fetchone()[0]
+    assert one, "no provider response is stored twice"
+    con.execute("DELETE FROM calls")
+    back = [ingest_file(con, real / f) for f in reversed(files)]
+    assert sum(r.rows_accepted for r in back) == 9 and con.execute("SELECT count(*) FROM calls").fetchone()[0] == 9

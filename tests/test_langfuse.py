@@ -7,6 +7,8 @@ net of reasoning; the canonical columns add them back.
 import csv
 import json
 
+import pytest
+
 from conftest import only_call, rows
 
 from workbench.ingest.adapters import langfuse
@@ -177,3 +179,82 @@ def test_sniffers_are_specific():
     ]
     for rec in others:
         assert not api(rec) and not export(rec), rec
+
+
+def ui_obs(id="g-1", usage=None, scope="openinference.instrumentation.openai", **extra):
+    """An observation as the UI's trace download writes it (latency in ms, inputUsage / totalUsage)."""
+    rec = obs(id, usage, latency=2500, timeToFirstToken=None, completionStartTime=None, inputUsage=1,
+              outputUsage=1, totalUsage=2, projectId="p-1",
+              metadata={"attributes": {"llm.provider": "openai", "session.id": "sess-otel", "user.id": "u-otel"},
+                        "scope": {"name": scope, "version": "1.0"}})
+    rec.pop("promptName")
+    rec.update(extra)
+    return rec
+
+
+def test_ui_trace_download_latency_in_ms_and_otel_inclusive_usage(con, tmp_path, ingest):
+    # OpenInference through Langfuse's OTel endpoint: input includes the cache reads, output the reasoning
+    otel = ui_obs("otel", {"input": 1000, "prompt_details.cache_read": 800, "output": 500,
+                           "completion_details.reasoning": 300, "total": 1500})
+    # no endTime: `latency` is read, in ms in this shape
+    no_end = ui_obs("no-end", {"input": 10, "output": 5, "total": 15}, endTime=None)
+    span = {"id": "s-1", "traceId": "trace-1", "type": "AGENT", "name": "agent", "level": "DEFAULT",
+            "startTime": "2024-11-07T17:19:59Z", "endTime": "2024-11-07T17:20:03Z", "latency": 4000,
+            "usageDetails": {}}
+    trace = {"id": "trace-1", "name": "t", "timestamp": "2024-11-07T17:19:59Z", "sessionId": "sess-otel",
+             "userId": "u-otel", "latency": 4.0}
+    path = tmp_path / "trace-download.json"
+    path.write_text(json.dumps({"trace": trace, "observations": [span, otel, no_end]}, indent=2))
+    r = ingest(path)
+    assert (r.format, r.rows_read, r.rows_accepted, r.rows_quarantined) == ("langfuse_api", 3, 2, 1)
+    got = {c["call_id"]: c for c in rows(con, "SELECT * FROM calls")}
+    o = got["otel"]
+    assert (o["input_tokens"], o["cache_read_tokens"], o["output_tokens"], o["reasoning_tokens"]) == (1000, 800, 500, 300)
+    assert (o["latency_ms"], o["ttft_ms"]) == (2500.0, None)  # endTime - startTime, not latency x 1000
+    assert (o["provider"], o["session_id"], o["user_id"]) == ("openai", "sess-otel", "u-otel")
+    assert json.loads(o["attributes"])["usage_convention"] == "inclusive"
+    assert got["no-end"]["latency_ms"] == 2500.0  # `latency` 2500 is ms here
+
+
+def test_usage_convention_is_decided_per_observation(con, write_jsonl, ingest):
+    recs = [
+        # total = input + output while details are nonzero: inclusive whoever sent it
+        obs("by-total", {"input": 100, "input_cache_read": 40, "output": 50, "output_reasoning": 20, "total": 150}),
+        # the documented disjoint buckets: total counts the details too
+        obs("disjoint", {"input": 100, "input_cache_read": 40, "output": 50, "output_reasoning": 20, "total": 210}),
+        # an OTel instrumentation scope (not the Langfuse SDK), no total: inclusive
+        obs("by-scope", {"input": 100, "input_cached_tokens": 40, "output": 50, "output_reasoning_tokens": 20},
+            metadata={"scope": {"name": "opentelemetry.instrumentation.openai.v2"}}),
+        # the Langfuse SDK exports over OTel but computes disjoint buckets itself
+        obs("langfuse-sdk", {"input": 100, "input_cache_read": 40, "output": 50, "output_reasoning": 20},
+            metadata={"scope": {"name": "langfuse-sdk"}}),
+        # API latency without endTime is in seconds
+        obs("api-latency", endTime=None, latency=1.5, completionStartTime=None, timeToFirstToken=0.25),
+    ]
+    r = ingest(write_jsonl(recs, "obs.jsonl"))
+    assert (r.format, r.rows_accepted) == ("langfuse_api", 5)
+    got = {c["call_id"]: c for c in rows(con, "SELECT * FROM calls")}
+    key = ("input_tokens", "cache_read_tokens", "output_tokens", "reasoning_tokens")
+    assert tuple(got["by-total"][k] for k in key) == (100, 40, 50, 20)
+    assert tuple(got["disjoint"][k] for k in key) == (140, 40, 70, 20)
+    assert tuple(got["by-scope"][k] for k in key) == (100, 40, 50, 20)
+    assert tuple(got["langfuse-sdk"][k] for k in key) == (140, 40, 70, 20)
+    assert (got["api-latency"]["latency_ms"], got["api-latency"]["ttft_ms"]) == (1500.0, 250.0)
+
+
+def test_response_id_from_the_provider_response_in_output(con, write_jsonl, ingest):
+    recs = [obs("a", output={"id": "resp_abc", "object": "response"}),
+            obs("b", output={"id": "run-123", "content": "hi"}), obs("c", output="plain text")]
+    ingest(write_jsonl(recs, "obs.jsonl"))
+    got = {c["call_id"]: c["response_id"] for c in rows(con, "SELECT * FROM calls")}
+    assert got == {"a": "resp_abc", "b": None, "c": None}
+
+
+def test_ui_trace_download_session_and_user_from_the_trace(con, tmp_path, ingest):
+    gen = obs("g", metadata={})  # a native-SDK observation: no OTel attributes
+    trace = {"id": "trace-1", "sessionId": "sess-trace", "userId": "u-trace", "name": "t"}
+    path = tmp_path / "trace-download.json"
+    path.write_text(json.dumps({"trace": trace, "observations": [gen]}))
+    ingest(path)
+    c = only_call(con)
+    assert (c["session_id"], c["user_id"]) == ("sess-trace", "u-trace")

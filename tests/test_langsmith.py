@@ -105,3 +105,93 @@ def test_sniffer_is_specific():
     ]
     for rec in others:
         assert not sniff(rec), rec
+        assert not langsmith.BATCH.sniff(rec), rec
+
+
+def sdk_run(id="sdk-1", usage=None, **extra):
+    """An llm run as the SDKs send it: usage in outputs.usage_metadata, the provider response as outputs."""
+    rec = {
+        "id": id, "name": "ChatOpenAI", "run_type": "llm", "trace_id": "trace-9",
+        "dotted_order": f"20241013T070538291001Z{id}",
+        "start_time": "2026-12-02T03:10:08.510454+00:00", "end_time": "2026-12-02T03:10:08.769159+00:00",
+        "extra": {"metadata": {"ls_provider": "openai", "ls_model_name": "gpt-5-nano", "thread_id": "th-1",
+                               "user_id": "u-1"}},
+        "outputs": {"id": f"chatcmpl-{id}", "model": "gpt-5-nano-2025-08-07", "object": "chat.completion",
+                    "choices": [{"finish_reason": "stop"}],
+                    "usage_metadata": {"input_tokens": 1200, "output_tokens": 300, "total_tokens": 1500,
+                                       "input_token_details": {"cache_read": 1000},
+                                       "output_token_details": {"reasoning": 200}} if usage is None else usage},
+        "events": [{"name": "new_token", "time": "2026-12-02T03:10:08.610454+00:00"},
+                   {"name": "new_token", "time": "2026-12-02T03:10:08.620454+00:00"}],
+    }
+    rec.update(extra)
+    return rec
+
+
+def test_sdk_runs_usage_metadata_events_ttft_and_epoch_ms(con, write_jsonl, ingest):
+    anthropic_usage = {"input_tokens": 1260, "output_tokens": 30, "total_tokens": 1290,
+                       "input_token_details": {"cache_read": 1000, "ephemeral_5m_input_tokens": 100,
+                                               "ephemeral_1h_input_tokens": 50}}
+    flex_usage = {"input_tokens": 8, "output_tokens": 296, "total_tokens": 304,
+                  "input_token_details": {"audio": 0, "flex_cache_read": 2, "flex": 6},
+                  "output_token_details": {"audio": 0, "flex_reasoning": 256, "flex": 40}}
+    recs = [
+        sdk_run("py"),
+        # the JS SDK: start_time and end_time as epoch milliseconds
+        sdk_run("js", start_time=1728803138291, end_time=1728803148730, events=None),
+        sdk_run("anthropic", anthropic_usage, outputs={"id": "msg_01", "model": "claude-haiku-4-5-20251001",
+                                                       "stop_reason": "end_turn", "usage_metadata": anthropic_usage}),
+        sdk_run("flex", flex_usage),
+    ]
+    r = ingest(write_jsonl(recs, "runs.jsonl"))
+    assert (r.format, r.rows_accepted) == ("langsmith", 4)
+    got = {c["call_id"]: c for c in rows(con, "SELECT * FROM calls")}
+    p = got["py"]
+    assert (p["input_tokens"], p["cache_read_tokens"], p["output_tokens"], p["reasoning_tokens"]) == (1200, 1000, 300, 200)
+    assert (p["model"], p["response_id"], p["finish_reason"]) == ("gpt-5-nano-2025-08-07", "chatcmpl-py", "stop")
+    assert (p["latency_ms"], p["ttft_ms"]) == (258.705, 100.0)  # first new_token event
+    assert (p["session_id"], p["user_id"], p["trace_id"]) == ("th-1", "u-1", "trace-9")
+    j = got["js"]
+    assert j["ts"].isoformat() == "2024-10-13T07:05:38.291000+00:00"
+    assert (j["latency_ms"], j["ttft_ms"]) == (10439.0, None)
+    a = got["anthropic"]
+    assert (a["input_tokens"], a["cache_read_tokens"], a["cache_write_tokens"], a["cache_write_1h_tokens"]) == (
+        1260, 1000, 150, 50)
+    assert (a["response_id"], a["finish_reason"]) == ("msg_01", "end_turn")
+    f = got["flex"]
+    assert (f["input_tokens"], f["cache_read_tokens"], f["output_tokens"], f["reasoning_tokens"]) == (8, 2, 296, 256)
+    assert f["service_tier"] == "flex"  # told by the tier-prefixed keys
+
+
+def test_post_patch_documents_are_merged_per_run(con, tmp_path, ingest):
+    def post(id):
+        rec = sdk_run(id, start_time=1728803138291)
+        return {k: rec[k] for k in ("id", "name", "run_type", "trace_id", "dotted_order", "start_time", "extra")}
+
+    def patch(id, with_id):
+        rec = sdk_run(id, end_time=1728803139291)
+        out = {k: rec[k] for k in ("trace_id", "dotted_order", "end_time", "outputs")}
+        return {"id": id, **out} if with_id else out
+
+    orphan = patch("orphan", True)
+    path = tmp_path / "batch.json"
+    path.write_text(json.dumps({"post": [post("a"), post("b")], "patch": [patch("b", True), patch("a", False), orphan]},
+                               indent=2))
+    r = ingest(path)
+    assert (r.format, r.rows_read, r.rows_accepted, r.rows_quarantined) == ("langsmith_batch", 3, 2, 1)
+    got = {c["call_id"]: c for c in rows(con, "SELECT * FROM calls")}
+    assert {c["source_format"] for c in got.values()} == {"langsmith"}  # one family with the runs
+    for id in ("a", "b"):  # "a"'s patch has no id: joined on trace_id + dotted_order
+        c = got[id]
+        assert (c["input_tokens"], c["output_tokens"], c["latency_ms"], c["response_id"]) == (
+            1200, 300, 1000.0, f"chatcmpl-{id}")
+    (q,) = rows(con, "SELECT * FROM quarantine")
+    assert q["reason"].startswith("not a whole run: LangSmith run update (PATCH)") and '"orphan"' in q["raw"]
+
+
+def test_sniffer_knows_post_patch_documents():
+    batch = langsmith.BATCH.sniff
+    body = {"post": [{"id": "r", "run_type": "llm", "start_time": 1728803138291, "name": "x"}], "patch": []}
+    assert batch(body) and not langsmith.RUNS.sniff(body) and not batch(run())
+    assert not batch({"post": [{"id": "r"}], "patch": []})
+    assert not batch({"post": [{"id": "r", "run_type": "llm", "start_time": 1}], "other": 1})

@@ -172,3 +172,37 @@ def test_sniffers_tell_spendlogs_payload_and_provider_objects_apart(con, write_j
     assert r.format == "litellm_payload"
     r = ingest(write_jsonl([spend_row(response=msg)], "spend.jsonl"))
     assert r.format == "litellm_spendlogs"
+
+
+def test_payload_response_ids_finish_reason_and_caller_user(con, write_jsonl, ingest):
+    # LiteLLM re-encodes Responses ids: resp_ + base64("litellm:custom_llm_provider:openai;model_id:None;response_id:...")
+    import base64
+    inner = "litellm:custom_llm_provider:openai;model_id:None;response_id:resp_68cdba511c7081a3"
+    encoded = "resp_" + base64.b64encode(inner.encode()).decode()
+    responses = payload(encoded, call_type="responses", end_user=None, metadata={"usage_object": None},
+                        model_parameters={"user": "user-7"}, hidden_params={"usage_object": None},
+                        response={"id": encoded, "object": "response", "service_tier": "default",
+                                  "usage": usage_object(2500, 400, read=1280, reasoning=64)})
+    chat = payload("chatcmpl-x1", end_user=None, metadata={}, hidden_params={},
+                   response={"id": "chatcmpl-x1", "choices": [{"finish_reason": "length"}],
+                             "usage": usage_object(2500, 400)})
+    failed = payload("f532814f-f5c8-41dc-9fbb-a37728478514", status="failure", prompt_tokens=0, completion_tokens=0,
+                     response={}, hidden_params={"usage_object": None},
+                     error_information={"error_code": "404", "error_class": "NotFoundError"})
+    ingest(write_jsonl([responses, chat, failed]))
+    got = {c["call_id"]: c for c in rows(con, "SELECT * FROM calls")}
+    r = got[encoded]
+    assert (r["response_id"], r["user_id"], r["service_tier"]) == ("resp_68cdba511c7081a3", "user-7", "default")
+    assert (r["cache_read_tokens"], r["reasoning_tokens"]) == (1280, 64)  # from response.usage
+    assert (got["chatcmpl-x1"]["response_id"], got["chatcmpl-x1"]["finish_reason"]) == ("chatcmpl-x1", "length")
+    f = got["f532814f-f5c8-41dc-9fbb-a37728478514"]  # LiteLLM's own call id: no provider response
+    assert (f["response_id"], f["error_type"]) == (None, "not_found")
+
+
+def test_spendlogs_latency_from_the_times_not_the_truncated_duration(con, write_jsonl, ingest):
+    row = spend_row(startTime="2026-12-02 03:16:48.339935+00:00", endTime="2026-12-02 03:16:48.553131+00:00",
+                    completionStartTime="2026-12-02 03:16:48.553131+00:00", request_duration_ms=213,
+                    request_id="chatcmpl-E1")
+    ingest(write_jsonl([row]))
+    c = only_call(con)
+    assert (c["latency_ms"], c["ttft_ms"], c["response_id"]) == (213.196, None, "chatcmpl-E1")

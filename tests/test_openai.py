@@ -70,3 +70,92 @@ def test_batch_output_lines_are_batch_tier_and_errors_are_kept(con, write_jsonl,
     got = {c["call_id"]: c for c in rows(con, "SELECT * FROM calls")}
     assert got["batch_req_1"]["service_tier"] == "batch" and got["batch_req_1"]["input_tokens"] == 100
     assert got["batch_req_2"]["status"] == "error" and got["batch_req_2"]["service_tier"] == "batch"
+
+
+def test_http_error_bodies_are_failed_calls(con, write_jsonl, ingest):
+    not_found = {"error": {"code": "model_not_found", "message": "The model `gpt-x` does not exist or you do not have "
+                           "access to it.", "param": None, "type": "invalid_request_error"}}
+    bad = {"error": {"code": "decimal_below_min_value", "message": "Invalid 'temperature'", "param": "temperature",
+                     "type": "invalid_request_error"}}
+    r = ingest(write_jsonl([not_found, bad, chat()]))
+    assert (r.format, r.rows_accepted, r.rows_quarantined) == ("openai_chat", 3, 0)
+    got = sorted((c["status"], c["error_type"], c["model"], c["response_id"]) for c in rows(con, "SELECT * FROM calls"))
+    assert got == [("error", "invalid_request", None, None), ("error", "not_found", None, None),
+                   ("ok", None, "gpt-4o-2024-08-06", "chatcmpl-1")]
+    from workbench.ingest.adapters import openai
+    anthropic_error = {"type": "error", "error": {"type": "overloaded_error", "message": "Overloaded"}}
+    assert not any(a.sniff(anthropic_error) for a in openai.ADAPTERS)  # Anthropic's error body is not ours
+
+
+def test_batch_expired_line_has_its_class_and_the_body_id_is_the_response_id(con, write_jsonl, ingest):
+    ok = {"id": "batch_req_1", "custom_id": "task-1", "error": None,
+          "response": {"status_code": 200, "request_id": "req_1", "body": chat(id="chatcmpl-b1")}}
+    expired = {"id": "batch_req_2", "custom_id": "task-2", "response": None,
+               "error": {"code": "batch_expired", "message": "This request could not be executed before the "
+                                                            "completion window expired."}}
+    ingest(write_jsonl([ok, expired]))
+    got = {c["call_id"]: c for c in rows(con, "SELECT * FROM calls")}
+    assert (got["batch_req_1"]["response_id"], got["batch_req_2"]["response_id"]) == ("chatcmpl-b1", None)
+    assert (got["batch_req_2"]["status"], got["batch_req_2"]["error_type"]) == ("error", "expired")
+
+
+def openrouter(id="gen-1", model="google/gemini-2.5-flash", prompt=2168, read=2161, write=2161, completion=100,
+               cost=0.000497, byok=False, upstream=None):
+    return {"id": id, "object": "chat.completion", "created": 1773011493, "model": model, "provider": "Google AI Studio",
+            "choices": [{"index": 0, "finish_reason": "length", "native_finish_reason": "MAX_TOKENS",
+                         "message": {"role": "assistant", "content": "x"}}],
+            "usage": {"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion,
+                      "prompt_tokens_details": {"cached_tokens": read, "cache_write_tokens": write},
+                      "completion_tokens_details": {"reasoning_tokens": 0}, "cost": cost, "is_byok": byok,
+                      "cost_details": {"upstream_inference_cost": cost if upstream is None else upstream}}}
+
+
+def test_openrouter_provider_cost_and_gemini_cache_storage(con, write_jsonl, ingest):
+    import json
+    gemini = openrouter()  # read 2161 + "write" 2161 > 2168: the writes are storage of the read tokens
+    claude = openrouter("gen-2", "anthropic/claude-4.6-sonnet-20260217", prompt=3329, read=3211, write=115, cost=0.0022)
+    byok = openrouter("gen-3", prompt=326, read=0, write=0, completion=91, cost=0, byok=True, upstream=0.0003253)
+    limited = {"error": {"code": 429, "message": "Provider returned error",
+                         "metadata": {"provider_name": "Google", "raw": "rate-limited upstream"}}, "user_id": "user_2w"}
+    r = ingest(write_jsonl([gemini, claude, byok, limited]))
+    assert (r.format, r.rows_accepted, r.rows_quarantined) == ("openrouter_chat", 4, 0)
+    got = {c["response_id"]: c for c in rows(con, "SELECT * FROM calls")}
+    g = got["gen-1"]
+    assert (g["provider"], g["source_format"], g["model"]) == ("google", "openrouter", "google/gemini-2.5-flash")
+    assert (g["input_tokens"], g["cache_read_tokens"], g["cache_write_tokens"]) == (2168, 2161, 0)
+    attrs = json.loads(g["attributes"])
+    assert (attrs["gateway"], attrs["upstream_provider"], attrs["reported_cache_write_tokens"]) == (
+        "openrouter", "Google AI Studio", 2161)
+    assert attrs["native_finish_reason"] == "MAX_TOKENS" and g["logged_cost_usd"] == 0.000497
+    c = got["gen-2"]
+    assert (c["provider"], c["input_tokens"], c["cache_read_tokens"], c["cache_write_tokens"]) == ("anthropic", 3329, 3211, 115)
+    b = got["gen-3"]  # BYOK: OpenRouter charged 0, the provider billed the user's key 0.0003253
+    assert b["logged_cost_usd"] == 0.0003253
+    battrs = json.loads(b["attributes"])
+    assert (battrs["is_byok"], battrs["openrouter_cost_usd"], battrs["upstream_inference_cost_usd"]) == (True, 0, 0.0003253)
+    e = got[None]
+    assert (e["provider"], e["status"], e["error_type"], e["user_id"]) == ("google", "error", "rate_limit", "user_2w")
+    assert json.loads(e["attributes"])["http_status"] == 429
+
+
+def test_openrouter_sniffers_leave_openai_bodies_alone():
+    from workbench.ingest.adapters import openai
+    assert not openai.OPENROUTER_CHAT.sniff(chat()) and openai.CHAT.sniff(chat())
+    assert openai.OPENROUTER_CHAT.sniff(openrouter())
+    resp = {"id": "resp_1", "object": "response", "model": "gpt-5", "usage": {"input_tokens": 1}}
+    assert not openai.OPENROUTER_RESPONSES.sniff(resp) and openai.RESPONSES.sniff(resp)
+    assert openai.OPENROUTER_RESPONSES.sniff({**resp, "id": "gen-9", "model": "openai/gpt-5"})
+    openai_error = {"error": {"code": "model_not_found", "message": "m", "param": None, "type": "invalid_request_error"}}
+    assert openai.CHAT.sniff(openai_error) and not openai.OPENROUTER_CHAT.sniff(openai_error)
+
+
+def test_responses_latency_from_completed_at(con, write_jsonl, ingest):
+    rec = {"id": "resp_3", "object": "response", "created_at": 1784092257, "completed_at": 1784092259,
+           "status": "completed", "model": "gpt-5", "incomplete_details": None,
+           "usage": {"input_tokens": 10, "output_tokens": 5}}
+    cut = {**rec, "id": "resp_4", "status": "incomplete", "incomplete_details": {"reason": "max_output_tokens"}}
+    ingest(write_jsonl([rec, cut]))
+    got = {c["call_id"]: c for c in rows(con, "SELECT * FROM calls")}
+    assert (got["resp_3"]["latency_ms"], got["resp_3"]["finish_reason"], got["resp_3"]["response_id"]) == (
+        2000.0, None, "resp_3")
+    assert got["resp_4"]["finish_reason"] == "max_output_tokens"

@@ -155,3 +155,113 @@ def test_sniff_is_specific():
     assert OTEL_GENAI.sniff(request())
     assert not OTEL_GENAI.sniff({"id": "chatcmpl-1", "object": "chat.completion"})
     assert not OTEL_GENAI.sniff({"request_id": "r", "request_created_at": "2025-01-01"})
+
+
+# --- producers' own attribute names (the alias table, otel_aliases.yaml) ---------------------------
+
+def test_alias_table_is_data_and_becomes_the_sql():
+    from workbench.ingest.adapters import otel
+
+    assert otel.ALIASES_FILE.name == "otel_aliases.yaml" and otel.ALIASES_FILE.is_file()
+    keys = [e if isinstance(e, str) else e["key"]
+            for section in ("columns", "context") for entries in otel.ALIASES[section].values() for e in entries]
+    assert "gen_ai.usage.cache_read_input_tokens" in keys and "ai.usage.inputTokenDetails.cacheReadTokens" in keys
+    for key in keys:  # every alias is read by the SELECT
+        assert f'$."{key}"' in otel.SELECT, key
+    for rule in otel.ALIASES["span_kinds"]:
+        assert f'$."{rule["key"]}"' in otel.SELECT
+
+
+def test_openllmetry_old_names_and_a_failed_call_without_operation_name(con, write_jsonl, ingest):
+    ok = span("t1", "openai.chat", {"llm.request.type": "chat", "gen_ai.system": "openai",
+                                    "gen_ai.request.model": "gpt-4o-mini", "gen_ai.response.model": "gpt-4o-mini-2024-07-18",
+                                    "gen_ai.response.id": "chatcmpl-T1", "gen_ai.usage.prompt_tokens": 1149,
+                                    "gen_ai.usage.completion_tokens": 353, "gen_ai.usage.cache_read_input_tokens": 1024,
+                                    "llm.usage.total_tokens": 1502})
+    # 0.4x writes no gen_ai.operation.name and no usage on a 404: still an LLM call, with an error
+    failed = span("t2", "openai.chat", {"llm.request.type": "chat", "gen_ai.system": "openai",
+                                        "gen_ai.request.model": "nope", "error.type": "NotFoundError"},
+                  status={"code": 2, "message": "Error code: 404 - model_not_found"})
+    embed = span("t3", "openai.embeddings", {"llm.request.type": "embedding", "gen_ai.system": "openai",
+                                             "gen_ai.request.model": "text-embedding-3-small",
+                                             "gen_ai.usage.prompt_tokens": 8})
+    workflow = span("t4", "support.workflow", {"traceloop.span.kind": "workflow", "gen_ai.usage.prompt_tokens": 1149})
+    r = ingest(write_jsonl([request(ok, failed, embed, workflow)]))
+    assert (r.rows_read, r.rows_accepted, r.rows_quarantined) == (4, 2, 2)
+    got = {c["call_id"]: c for c in rows(con, "SELECT * FROM calls")}
+    c = got["chatcmpl-T1"]  # the response id is the call's id
+    assert (c["response_id"], c["input_tokens"], c["cache_read_tokens"], c["output_tokens"]) == (
+        "chatcmpl-T1", 1149, 1024, 353)
+    e = got["t2"]  # no response id: the span id
+    assert (e["status"], e["error_type"], e["model"], e["response_id"]) == ("error", "not_found", "nope", None)
+
+
+def test_openllmetry_new_reasoning_and_chunk_event_ttft(con, write_jsonl, ingest):
+    s = span("n1", "openai.chat", {"gen_ai.operation.name": "chat", "gen_ai.provider.name": "openai",
+                                   "gen_ai.response.model": "gpt-5-nano-2025-08-07", "gen_ai.usage.input_tokens": 11,
+                                   "gen_ai.usage.output_tokens": 228, "gen_ai.usage.cache_read.input_tokens": 0,
+                                   "gen_ai.usage.reasoning_tokens": 192}, status={"code": 1})
+    s["events"] = [{"name": "gen_ai.content.completion.chunk", "timeUnixNano": str(T0 + 90_000_000)},
+                   {"name": "gen_ai.content.completion.chunk", "timeUnixNano": str(T0 + 87_147_400)}]
+    ingest(write_jsonl([request(s)]))
+    c = only_call(con)
+    assert (c["input_tokens"], c["output_tokens"], c["reasoning_tokens"], c["status"]) == (11, 228, 192, "ok")
+    assert c["ttft_ms"] == pytest.approx(87.1474)  # the first chunk event - span start
+
+
+def test_pydantic_ai_details_ttft_seconds_cost_and_agent_span(con, write_jsonl, ingest):
+    chat = span("p1", "chat gpt-4", {
+        "gen_ai.operation.name": "chat", "gen_ai.provider.name": "openai", "gen_ai.conversation.id": "conv-2",
+        "gen_ai.request.model": "gpt-4", "gen_ai.response.model": "gpt-4-0613", "gen_ai.response.id": "chatcmpl-P1",
+        "gen_ai.usage.input_tokens": 2000, "gen_ai.usage.output_tokens": 300,
+        "gen_ai.usage.details.cache_read_tokens": 1500, "gen_ai.usage.details.cache_write_tokens": 200,
+        "gen_ai.usage.details.reasoning_tokens": 120, "gen_ai.client.operation.time_to_first_chunk": 0.1005,
+        "operation.cost": 0.00066}, parent="a0")
+    agent = span("a0", "invoke_agent fixture_agent", {
+        "gen_ai.operation.name": "invoke_agent", "gen_ai.aggregated_usage.input_tokens": 2000,
+        "gen_ai.aggregated_usage.output_tokens": 300})
+    r = ingest(write_jsonl([request(chat), request(agent)]))
+    assert (r.rows_accepted, r.reasons) == (1, {"not an LLM call": 1})
+    c = only_call(con)
+    assert (c["input_tokens"], c["cache_read_tokens"], c["cache_write_tokens"]) == (2000, 1500, 200)
+    assert (c["output_tokens"], c["reasoning_tokens"], c["session_id"]) == (300, 120, "conv-2")
+    assert c["ttft_ms"] == pytest.approx(100.5) and c["logged_cost_usd"] == pytest.approx(0.00066)
+
+
+def test_vercel_ai_sdk_outer_span_is_not_a_second_call(con, write_jsonl, ingest):
+    def num(key, value):  # the JS OTLP serializer writes intValue as a JSON number
+        return {"key": key, "value": {"intValue": value} if isinstance(value, int) else {"doubleValue": value}}
+
+    usage = [num("ai.usage.inputTokens", 1149), num("ai.usage.inputTokenDetails.cacheReadTokens", 1024),
+             num("ai.usage.outputTokens", 228), num("ai.usage.outputTokenDetails.reasoningTokens", 192)]
+    meta = {"ai.telemetry.metadata.sessionId": "sess-1", "ai.telemetry.metadata.userId": "user-42",
+            "ai.telemetry.metadata.feature": "summaries", "ai.model.provider": "openai.chat", "ai.model.id": "gpt-5-nano"}
+    inner = span("v1", "ai.streamText.doStream", {
+        **meta, "ai.operationId": "ai.streamText.doStream", "gen_ai.system": "openai.chat",
+        "ai.response.id": "chatcmpl-V1", "ai.response.model": "gpt-5-nano-2025-08-07"},
+        raw_attrs=[*usage, num("ai.response.msToFirstChunk", 103.011383)], parent="v0")
+    outer = span("v0", "ai.streamText", {**meta, "ai.operationId": "ai.streamText"}, raw_attrs=usage)
+    failed = span("v2", "ai.generateText.doGenerate", {**meta, "ai.operationId": "ai.generateText.doGenerate",
+                                                       "ai.model.id": "nope"},
+                  status={"code": 2, "message": "The model `nope` does not exist"})
+    failed["events"] = [{"name": "exception", "timeUnixNano": str(T0), "attributes": [
+        kv("exception.type", "AI_APICallError"), kv("exception.message", "The model `nope` does not exist")]}]
+    r = ingest(write_jsonl([request(inner, outer, failed)]))
+    assert (r.rows_read, r.rows_accepted, r.reasons) == (3, 2, {"not an LLM call": 1})
+    got = {c["call_id"]: c for c in rows(con, "SELECT * FROM calls")}
+    c = got["chatcmpl-V1"]
+    assert (c["provider"], c["model"], c["input_tokens"], c["cache_read_tokens"]) == (
+        "openai", "gpt-5-nano-2025-08-07", 1149, 1024)
+    assert (c["output_tokens"], c["reasoning_tokens"], c["ttft_ms"]) == (228, 192, pytest.approx(103.011383))
+    assert (c["session_id"], c["user_id"], c["feature"]) == ("sess-1", "user-42", "summaries")
+    assert json.loads(c["attributes"])["metadata"] == {"sessionId": "sess-1", "userId": "user-42", "feature": "summaries"}
+    e = got["v2"]
+    assert (e["status"], e["error_type"], e["model"], e["provider"]) == ("error", "not_found", "nope", "openai")
+    assert json.loads(e["attributes"])["exception_type"] == "AI_APICallError"
+
+
+def test_two_instrumentation_layers_logging_one_response_count_once(con, write_jsonl, ingest):
+    attrs = {"gen_ai.operation.name": "chat", "gen_ai.provider.name": "openai", "gen_ai.response.model": "gpt-4o",
+             "gen_ai.response.id": "chatcmpl-SAME", "gen_ai.usage.input_tokens": 10, "gen_ai.usage.output_tokens": 5}
+    r = ingest(write_jsonl([request(span("x1", "chat gpt-4o", attrs), span("x2", "openai.chat", attrs, parent="x1"))]))
+    assert (r.rows_read, r.rows_accepted, r.rows_duplicate) == (2, 1, 1)

@@ -30,7 +30,9 @@ def fill(con, model=MINI, feature="faq", n_days=10):
         "INSERT INTO calls (call_id, source_format, ts, provider, model, feature, service_tier, input_tokens, "
         "cache_read_tokens, cache_write_tokens, cache_write_1h_tokens, output_tokens, reasoning_tokens, status) "
         "VALUES (?, 'test', ?, 'openai', ?, ?, 'default', 1000, 0, 0, 0, 100, 0, 'ok')", rows)
-    con.execute("INSERT INTO ingests VALUES (1, 'x', 'abc', 1, 'test', NULL, 20, 20, 0, 0, now(), now(), '0')")
+    con.execute("INSERT INTO ingests (ingest_id, path, sha256, bytes, format, options, rows_read, rows_accepted, "
+                "rows_duplicate, rows_quarantined, started_at, finished_at, workbench_version) "
+                "VALUES (1, 'x', 'abc', 1, 'test', NULL, 20, 20, 0, 0, now(), now(), '0')")
 
 
 def projector(con, overrides=None):

@@ -42,11 +42,36 @@ def serve(port: int = 8866, db: str | os.PathLike | None = None, notebook: str |
     env = dict(os.environ)
     if db:
         env["WORKBENCH_DB"] = str(Path(db).resolve())
-    proc = subprocess.Popen(voila_command(port, notebook), env=env, cwd=str(Path(notebook).resolve().parent))
+    # Voila and its kernels in a process group of their own, so stopping `serve` stops them all.
+    proc = subprocess.Popen(voila_command(port, notebook), env=env, cwd=str(Path(notebook).resolve().parent),
+                            start_new_session=True)
     if not wait:
         return proc
+    import signal
+
+    def stop(signum=None, frame=None):
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, stop)
     try:
         return proc.wait()
     except KeyboardInterrupt:
-        proc.terminate()
-        return proc.wait(timeout=10)
+        return stop_group(proc)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def stop_group(proc: subprocess.Popen, grace: float = 10.0) -> int:
+    """SIGTERM to Voila's process group (Voila then shuts its kernels down), SIGKILL after `grace` s."""
+    import signal
+
+    for sig, wait in ((signal.SIGTERM, grace), (signal.SIGKILL, 5.0)):
+        try:
+            os.killpg(proc.pid, sig)
+        except ProcessLookupError:
+            break
+        try:
+            return proc.wait(timeout=wait)
+        except subprocess.TimeoutExpired:
+            continue
+    return proc.wait()

@@ -32,15 +32,17 @@ ERROR_CLASSES: tuple[tuple[str, str, str], ...] = (
 
 
 def macro_sql() -> str:
-    """`wb_error_class(code, message)`: the class for a failure, NULL when nothing is said about it."""
-    whens = "\n        ".join(f"WHEN s SIMILAR TO '{pattern}' THEN '{name}'"
+    """`wb_error_class(code, message)`: the class for a failure, NULL when nothing is said about it.
+
+    A plain CASE over the text, no subquery: a subquery is planned as a join, which may reorder
+    rows, and the line path numbers records by their order."""
+    s = "lower(coalesce(CAST(code AS VARCHAR), '') || ' ' || coalesce(CAST(message AS VARCHAR), ''))"
+    whens = "\n        ".join(f"WHEN {s} SIMILAR TO '{pattern}' THEN '{name}'"
                                for name, _, pattern in ERROR_CLASSES if pattern)
     return f"""
-CREATE OR REPLACE TEMP MACRO wb_error_class(code, message) AS (
-    WITH t AS (SELECT lower(coalesce(CAST(code AS VARCHAR), '') || ' ' || coalesce(CAST(message AS VARCHAR), '')) AS s)
-    SELECT CASE
+CREATE OR REPLACE TEMP MACRO wb_error_class(code, message) AS
+    CASE
         {whens}
-        WHEN trim(s) = '' THEN NULL
-        ELSE 'other' END
-    FROM t);
+        WHEN trim({s}) = '' THEN NULL
+        ELSE 'other' END;
 """

@@ -188,6 +188,7 @@ def detect_framing(path: Path) -> str:
     if stripped.startswith("["):
         return "json_array"
     first_line = stripped.split("\n", 1)[0].strip()
+    named_jsonl = suffix in (".jsonl", ".ndjson")
     try:
         first = json.loads(first_line)
     except (ValueError, RecursionError):  # RecursionError: nested deeper than Python's parser goes
@@ -206,7 +207,8 @@ def detect_framing(path: Path) -> str:
                 parsed += 1
         except (ValueError, RecursionError):
             pass
-    return "jsonl" if parsed >= 1 else "json_document"
+    # A .jsonl name is JSON Lines even when its first line is broken and no other parses.
+    return "jsonl" if parsed >= 1 or named_jsonl else "json_document"
 
 
 def create_records_view(con: duckdb.DuckDBPyConnection, path: Path, kind: str) -> None:
@@ -249,7 +251,12 @@ def create_records_view(con: duckdb.DuckDBPyConnection, path: Path, kind: str) -
                 f"{path} is not valid JSON ({str(exc).splitlines()[0]}); fix the file, or if it is JSON Lines "
                 "make sure each record is on one line"
             ) from None
-        keys = " ".join(
+        # Langfuse's UI trace download is {trace, observations}: each observation keeps its trace
+        # (session, user, tags live there), as `trace` beside its own fields.
+        with_trace = ("WHEN json_type(d, '$.observations') = 'ARRAY' AND json_type(d, '$.trace') = 'OBJECT' "
+                      "THEN list_transform(from_json(d -> '$.observations', '[\"JSON\"]'), "
+                      "lambda o: json_merge_patch(o, json_object('trace', d -> '$.trace')))")
+        keys = with_trace + " " + " ".join(
             f"WHEN json_type(d, '$.{k}') = 'ARRAY' THEN from_json(d -> '$.{k}', '[\"JSON\"]')" for k in ENVELOPE_KEYS
         )
         con.execute(

@@ -141,6 +141,40 @@ def kernel_check(name: str = KERNEL) -> dict:
             "fix": None if same else "run `python -m ipykernel install --sys-prefix --name python3` in this environment"}
 
 
+_runtime_lock = threading.Lock()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def use_private_runtime_dir() -> Path:
+    """Kernel connection files of this process go to their own folder, removed at exit; folders
+    left by a process that was killed (and so could not clean up) are removed the next time."""
+    import atexit
+    import tempfile
+
+    with _runtime_lock:
+        current = os.environ.get("JUPYTER_RUNTIME_DIR", "")
+        mine = Path(tempfile.gettempdir()) / f"workbench-kernels-{os.getpid()}"
+        if current == str(mine):
+            return mine
+        for old in mine.parent.glob("workbench-kernels-*"):
+            pid = old.name.rsplit("-", 1)[-1]
+            if pid.isdigit() and int(pid) != os.getpid() and not _alive(int(pid)):
+                shutil.rmtree(old, ignore_errors=True)
+        mine.mkdir(mode=0o700, exist_ok=True)
+        os.environ["JUPYTER_RUNTIME_DIR"] = str(mine)
+        atexit.register(shutil.rmtree, mine, True)
+        return mine
+
+
 def execute(notebook: str | os.PathLike, parameters: dict, output_path: str | os.PathLike | None = None,
             cwd: str | os.PathLike | None = None, timeout: float = 900, kernel_name: str = KERNEL,
             on_cell_executed=None):
@@ -152,6 +186,7 @@ def execute(notebook: str | os.PathLike, parameters: dict, output_path: str | os
     this process after each cell (see `workbench.report.svg`).
     """
     params = validate_parameters(notebook, parameters)
+    use_private_runtime_dir()
     import papermill as pm
 
     hooks = {"on_cell_executed": on_cell_executed} if on_cell_executed else {}
@@ -250,10 +285,51 @@ def to_pdf(html_path: str | os.PathLike, pdf_path: str | os.PathLike | None = No
         return None
     html_path = Path(html_path).resolve()
     pdf_path = Path(pdf_path or html_path.with_suffix(".pdf")).resolve()
-    subprocess.run([exe, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                    "--no-pdf-header-footer", f"--print-to-pdf={pdf_path}", html_path.as_uri()],
-                   check=True, capture_output=True, timeout=timeout)
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="workbench-chromium-") as profile:
+        subprocess.run([*network_isolation(), exe, *CHROMIUM_OFFLINE, f"--user-data-dir={profile}",
+                        "--no-pdf-header-footer", f"--print-to-pdf={pdf_path}", html_path.as_uri()],
+                       check=True, capture_output=True, timeout=timeout)
     return pdf_path if pdf_path.exists() else None
+
+
+_isolation: list[str] | None = None
+
+
+def network_isolation() -> list[str]:
+    """The command prefix that runs a program in a network namespace of its own (loopback only,
+    and down): `unshare --net` as root, `unshare --net --map-root-user` otherwise; [] where neither
+    works. Chromium probes the network at start (an IPv6 reachability check against a public
+    resolver) and no flag turns that off; in its own namespace nothing can leave the machine."""
+    global _isolation
+    if _isolation is None:
+        _isolation = []
+        unshare = shutil.which("unshare")
+        if unshare:
+            for prefix in ([unshare, "--net", "--"], [unshare, "--net", "--map-root-user", "--"]):
+                try:
+                    if subprocess.run([*prefix, "true"], capture_output=True, timeout=10).returncode == 0:
+                        _isolation = prefix
+                        break
+                except (OSError, subprocess.SubprocessError):
+                    continue
+    return list(_isolation)
+
+
+# Chromium prints a local file and must not touch the network: no update, sync, safe-browsing,
+# metrics or field-trial checks, every host name resolving to nothing, and any connection that
+# would still be made sent to a dead proxy on the loopback (tested by tracing its connect calls).
+CHROMIUM_OFFLINE = (
+    "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--no-default-browser-check",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync", "--disable-extensions",
+    "--disable-default-apps", "--disable-domain-reliability", "--disable-client-side-phishing-detection",
+    "--disable-breakpad", "--metrics-recording-only", "--disable-quic", "--dns-prefetch-disable",
+    "--disable-features=Translate,OptimizationHints,MediaRouter,DialMediaRouteProvider,AsyncDns,"
+    "CertificateTransparencyComponentUpdater,AutofillServerCommunication,NetworkTimeServiceQuerying",
+    "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE localhost",
+    "--proxy-server=http://127.0.0.1:9", "--proxy-bypass-list=<-loopback>",
+)
 
 
 # ---------------------------------------------------------------------------------------------

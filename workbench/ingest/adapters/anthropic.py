@@ -25,7 +25,8 @@ Anthropic's request-level user field). Both shapes are read by `anthropic_messag
 Message Batches (`anthropic_batch`): one line per request, `custom_id` plus `result` {type:
 succeeded | errored | canceled | expired, message | error}. Every line is batch tier. Lines that
 did not succeed are kept as errors with no tokens: errored -> class of `result.error.error.type`
-(or a flat `result.error.type`), canceled -> `canceled`, expired -> `expired`. call_id is the
+(or a flat `result.error.type`), canceled / expired -> `wb_error_class` of the result type (the
+classes `canceled` / `expired`); finish_reason is the result type. call_id is the
 Message id (custom_id repeats across batches, so unsuccessful lines fall back to the content hash);
 custom_id is kept in attributes.
 """
@@ -94,11 +95,6 @@ _ROOTS = {"": "$.", "_r": "$.response.", "_m": "$.message."}
 # newer models such as claude-opus-4-8, `msg_bdrk_` + 56 lowercase base-32 characters).
 _PROVIDER = "CASE WHEN starts_with(id, 'msg_bdrk_') THEN 'bedrock' ELSE 'anthropic' END"
 
-# What a batch line that did not run says, in words the shared error classifier reads:
-# expired = not processed before the batch's 24-hour deadline (timeout); canceled = the batch
-# was canceled before this request ran (other).
-_EXPIRED = "'batch request expired: not processed before the batch deadline'"
-_CANCELED = "'batch canceled before the request was processed'"
 
 
 # Keys of LiteLLM records, whose `response` may itself be an Anthropic Message.
@@ -203,8 +199,7 @@ SELECT line, raw,
     {_PROVIDER} AS provider, model, 'batch' AS service_tier,
     {_TOKENS},
     CASE WHEN failed OR refused THEN 'error' ELSE 'ok' END AS status,
-    CASE WHEN result_type = 'expired' THEN wb_error_class('expired', {_EXPIRED})
-         WHEN result_type = 'canceled' THEN coalesce(wb_error_class('canceled', {_CANCELED}), 'other')
+    CASE WHEN result_type IN ('canceled', 'expired') THEN wb_error_class(result_type, NULL)
          WHEN failed THEN coalesce(wb_error_class(e_type, e_message), 'other')
          WHEN refused THEN 'content_filter' END AS error_type,
     coalesce(stop_reason, CASE WHEN failed THEN result_type END) AS finish_reason,

@@ -31,7 +31,8 @@ Latency = the Converse body's `metrics.latencyMs` (InvokeModel logs carry none).
 
 Guardrails: a call whose guardrail intervened (`outputBodyJson."amazon-bedrock-guardrailAction"`
 = INTERVENED, or a Converse `stopReason` "guardrail_intervened") is a call with status `error`,
-error_type `content_filter`, finish_reason the body's stop reason (else `guardrail_intervened`).
+error_type `content_filter` (`wb_error_class('guardrail_intervened', actionReason)`),
+finish_reason the body's stop reason (else `guardrail_intervened`).
 When the guardrail blocked the INPUT the model never ran: the log has no inputTokenCount /
 outputTokenCount and the body no usage, and the call is kept with 0 tokens — it is not
 quarantined as "missing token counts" (guardrail units are billed apart, in
@@ -40,8 +41,7 @@ When it blocked the OUTPUT the model's tokens are logged and kept (they are bill
 
 Errors: `errorCode` (ThrottlingException, ModelTimeoutException, ValidationException,
 AccessDeniedException, …) makes the call an error, class from `wb_error_class(errorCode,
-errorMessage)`, except ThrottlingException -> rate_limit and AccessDeniedException -> auth, which
-the shared macro does not recognise by name.
+errorMessage)` (Throttling -> rate_limit, AccessDenied -> auth, ModelTimeout -> timeout, …).
 """
 
 from __future__ import annotations
@@ -137,11 +137,8 @@ SELECT line, raw,
     b_thinking AS reasoning_raw,
     TRY_CAST(c_latency AS DOUBLE) AS latency_ms,
     CASE WHEN failed OR blocked THEN 'error' ELSE 'ok' END AS status,
-    CASE WHEN failed THEN CASE error_code
-            WHEN 'ThrottlingException' THEN 'rate_limit'
-            WHEN 'AccessDeniedException' THEN 'auth'
-            ELSE coalesce(wb_error_class(error_code, error_message), 'other') END
-         WHEN blocked THEN 'content_filter' END AS error_type,
+    CASE WHEN failed THEN coalesce(wb_error_class(error_code, error_message), 'other')
+         WHEN blocked THEN wb_error_class('guardrail_intervened', guardrail_reason) END AS error_type,
     coalesce(b_stop_reason, b_stop_reason_c, CASE WHEN blocked THEN 'guardrail_intervened' END) AS finish_reason,
     wb_nonempty(coalesce(rm_user, arn)) AS user_id,
     wb_nonempty(rm_session) AS session_id,

@@ -1,10 +1,18 @@
 """Helicone request exports (`helicone`): `HeliconeRequest` objects as JSONL, a JSON array (or the
 API's `{"data": [...]}` page) or CSV (nested columns as JSON text).
 
-Columns: call_id = `request_id`; ts = `request_created_at`; model = `response_model` (as served),
+Helicone's own export tool (`npx @helicone/export`, `examples/export/typescript`) writes CSV with
+exactly `response_id,response_created_at,response_status,request_created_at,request_body,
+request_properties,request_user_id,model,prompt_tokens,completion_tokens,latency,cost`: no
+`request_id` (call_id is then Helicone's `response_id`), no provider, TTFT or cache columns,
+`latency` never filled (latency = `response_created_at - request_created_at`, noted in
+`attributes.latency_from`), and JSON values with every quote doubled twice (undone here).
+
+Columns: call_id = `request_id` (else `response_id`); response_id = `response_body.id` (the
+provider's id, when the body is exported); ts = `request_created_at`; model = `response_model` (as served),
 else `model`, else `request_model`; provider = `provider` lower-cased (`aws` -> `bedrock`, `x` ->
 `xai`, `google` -> `vertex_ai` when `target_url` is aiplatform.googleapis.com else `gemini`, ...);
-latency = `delay_ms`; TTFT = `time_to_first_token` (ms); logged cost = `costUSD` (newer: `cost`).
+latency = `delay_ms` (else `latency`); TTFT = `time_to_first_token` (ms); logged cost = `costUSD` (newer: `cost`).
 Status: `response_status` is HTTP; >= 400 is an error, and so is a status below 100 (Helicone's
 negative/zero codes mean no response came back); the class comes from the status and
 `response_body.error`. Helicone has no reasoning-token column (output includes it anyway).
@@ -35,9 +43,14 @@ from __future__ import annotations
 from ...errors import WorkbenchError
 from .base import Adapter, Options, extract, sql_str
 
+_ERR_CLASS = "wb_error_class(coalesce(err_code, err_type, http_status), err_message)"
+
 _FIELDS = {
     "request_id": "$.request_id",
     "created": "$.request_created_at",
+    "response_created": "$.response_created_at",
+    "latency": "$.latency",
+    "body_id": "$.response_body.id",
     "props": "$.request_properties",
     "props2": "$.properties",
     "user_id": "$.request_user_id",
@@ -90,9 +103,16 @@ _PROVIDERS = {
 _ENTRIES = "coalesce(map_entries(from_json({x}, '\"MAP(VARCHAR, VARCHAR)\"')), [])"
 
 
+def _undoubled(x: str) -> str:
+    """JSON text from Helicone's CSV export: its writer doubles the quotes of JSON.stringify's
+    output and then doubles every quote again, so after CSV unquoting `"` still reads `""`."""
+    return f"""CASE WHEN starts_with({x}, '{{""') THEN replace({x}, '""', '"') ELSE {x} END"""
+
+
 def _props_object() -> str:
     """Merged properties as one JSON object text with normalized keys (first occurrence wins)."""
-    entries = f"list_concat({_ENTRIES.format(x='props')}, {_ENTRIES.format(x='props2')})"
+    entries = (f"list_concat({_ENTRIES.format(x=_undoubled('props'))}, "
+               f"{_ENTRIES.format(x=_undoubled('props2'))})")
     return (
         f"('{{' || coalesce(array_to_string(list_transform(list_filter({entries}, lambda e: e.value IS NOT NULL), "
         "lambda e: to_json(regexp_replace(lower(e.key), '^helicone-property-', ''))::VARCHAR || ':' "
@@ -129,7 +149,8 @@ g AS (SELECT *, CASE
       http_n >= 400 OR http_n < 100 AS failed
       FROM q)
 SELECT line, raw,
-    wb_nonempty(request_id) AS call_id,
+    coalesce(wb_nonempty(request_id), wb_nonempty(response_id)) AS call_id,
+    CASE WHEN NOT regexp_full_match(body_id, '[0-9a-fA-F-]{{36}}') THEN wb_nonempty(body_id) END AS response_id,
     wb_ts_iso(created) AS ts, created AS ts_raw,
     CASE lower(provider) WHEN 'google'
          THEN CASE WHEN target_url LIKE '%aiplatform.googleapis.com%' THEN 'vertex_ai' ELSE 'gemini' END
@@ -138,9 +159,11 @@ SELECT line, raw,
     CASE WHEN starts_with(convention, 'exclusive') THEN CAST(CAST(p_n + cache_n AS BIGINT) AS VARCHAR)
          ELSE prompt END AS input_raw,
     cache_read AS cache_read_raw, cache_write AS cache_write_raw, completion AS output_raw,
-    TRY_CAST(delay_ms AS DOUBLE) AS latency_ms, TRY_CAST(ttft AS DOUBLE) AS ttft_ms,
+    coalesce(TRY_CAST(delay_ms AS DOUBLE), TRY_CAST(latency AS DOUBLE),
+             (epoch_us(wb_ts_iso(response_created)) - epoch_us(wb_ts_iso(created))) / 1000.0) AS latency_ms,
+    TRY_CAST(ttft AS DOUBLE) AS ttft_ms,
     CASE WHEN failed THEN 'error' ELSE 'ok' END AS status,
-    CASE WHEN failed THEN wb_error_class(coalesce(err_code, err_type, http_status), err_message) END AS error_type,
+    CASE WHEN failed THEN {_ERR_CLASS} END AS error_type,
     wb_nonempty(coalesce(finish, stop_reason)) AS finish_reason,
     p_session AS session_id, p_trace AS trace_id,
     coalesce(wb_nonempty(user_id), p_user) AS user_id,
@@ -150,6 +173,8 @@ SELECT line, raw,
     json_object('http_status', TRY_CAST(http_status AS INT), 'prompt_id', wb_nonempty(prompt_id),
                 'request_model', wb_nonempty(request_model), 'model_override', wb_nonempty(model_override),
                 'response_id', wb_nonempty(response_id), 'request_path', wb_nonempty(request_path),
+                'latency_from', CASE WHEN delay_ms IS NULL AND latency IS NULL AND response_created IS NOT NULL
+                                     THEN 'response_created_at - request_created_at' END,
                 'target_url', wb_nonempty(target_url), 'helicone_user', wb_nonempty(helicone_user),
                 'country_code', wb_nonempty(country), 'total_tokens', TRY_CAST(total AS BIGINT),
                 'prompt_tokens', TRY_CAST(prompt AS BIGINT), 'prompt_tokens_convention', convention,
@@ -163,7 +188,9 @@ HELICONE = Adapter(
     source_format="helicone",
     description="Helicone request exports (HeliconeRequest rows: request_id, request_created_at, ...) "
     "as JSONL, JSON array or CSV",
-    sniff=lambda s: "request_id" in s and "request_created_at" in s,
+    # The JSON rows carry request_id; the export tool's CSV has no request_id column (its own header).
+    sniff=lambda s: "request_created_at" in s and (
+        "request_id" in s or ("response_id" in s and "response_status" in s and "response_created_at" in s)),
     select=_select,
     input_includes_cache=True,  # the SELECT outputs the total input (see the cache rule above)
     output_includes_reasoning=True,

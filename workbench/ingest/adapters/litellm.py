@@ -23,18 +23,26 @@ excluding record whose uncached part alone is at least R + W and that has no usa
 compare with: it is then read as including (under-counting input by R + W). The convention used
 is kept in `attributes.prompt_tokens_convention` whenever R + W > 0.
 
-Other mappings (both formats): call_id = `request_id` / `id`; ts = `startTime`; latency =
-`request_duration_ms` (SpendLogs) or `endTime - startTime`; TTFT = `completionStartTime -
+Other mappings (both formats): call_id = `request_id` / `id`; response_id = the provider's id
+behind it (payload `response.id` first): LiteLLM re-encodes Responses API ids as `resp_` + base64
+of `litellm:custom_llm_provider:...;response_id:resp_...`, decoded here to the OpenAI id, and a bare
+uuid (LiteLLM's own id, a failed call) is none; ts = `startTime` (epoch seconds, or text: real
+fixtures write naive text, taken as UTC); latency = `endTime - startTime` (SpendLogs
+`request_duration_ms`, truncated to whole ms, when the times are missing); TTFT = `completionStartTime -
 startTime`, NULL when completionStartTime is not before endTime (LiteLLM fills it with endTime
 for non-streaming calls, which is not a first-token time); provider = `custom_llm_provider`;
 model = `model` (else `model_group`; both kept); status `success`/`failure` (SpendLogs also
 `metadata.status`); error_type from `error_information` {error_code, error_class, error_message};
 logged cost = `spend` / `response_cost`; user = `end_user`, else `user` (SpendLogs) or
-`metadata.user_api_key_end_user_id` / `user_api_key_user_id` (payload); feature =
+`metadata.user_api_key_end_user_id`, the caller's `model_parameters.user`, `user_api_key_user_id`
+(payload); payload finish_reason = `response.choices[0].finish_reason`, service tier also
+`response.service_tier`, and usage details also from `response.usage` (1.109 leaves
+`hidden_params.usage_object` null); feature =
 `spend_logs_metadata.feature` / `.tag`, else the first `request_tags` entry; prompt_version and
 environment from `spend_logs_metadata`; session_id = `session_id` column (by default LiteLLM
 fills it with the trace id, so it is a conversation only when the caller set one), else
-`spend_logs_metadata.session_id`; trace_id = payload `trace_id` (groups retries and fallbacks).
+`spend_logs_metadata.session_id`; trace_id = payload `trace_id` (groups retries and fallbacks; a caller's `metadata.session_id`
+lands there, and in the SpendLogs `session_id` column).
 `cache_hit` is LiteLLM's own response cache, not provider prompt caching: kept in attributes.
 
 SpendLogs arrive as JSONL/JSON/CSV/Parquet exports of the Postgres table: in CSV the `metadata`
@@ -105,9 +113,10 @@ _TOKENS = """
 _CONVENTION = """'prompt_tokens_convention',
         CASE WHEN excl THEN 'excludes_cache' WHEN r_n + w_n > 0 THEN 'includes_cache' END"""
 
-_STATUS = """
+_ERR_CLASS = "wb_error_class(e_code, concat_ws(' ', e_class, e_message))"
+_STATUS = f"""
     CASE WHEN failed THEN 'error' ELSE 'ok' END AS status,
-    CASE WHEN failed THEN coalesce(wb_error_class(e_code, concat_ws(' ', e_class, e_message)), 'other') END AS error_type"""
+    CASE WHEN failed THEN coalesce({_ERR_CLASS}, 'other') END AS error_type"""
 
 _META = {
     "s_feature": "spend_logs_metadata.feature",
@@ -135,6 +144,18 @@ _META_COLS = """
     wb_nonempty(coalesce(s_feature, s_tag, first_tag)) AS feature,
     wb_nonempty(s_prompt_version) AS prompt_version,
     wb_nonempty(s_environment) AS environment"""
+
+
+def _response_id(x: str) -> str:
+    """The provider's response id behind a LiteLLM id: LiteLLM re-encodes Responses API ids as
+    `resp_` + base64 of `litellm:custom_llm_provider:openai;model_id:...;response_id:resp_...`;
+    a bare uuid is LiteLLM's own call id (a failed call), not a provider response id."""
+    return (
+        f"CASE WHEN starts_with({x}, 'resp_bGl0ZWxsbT') "
+        f"THEN coalesce(nullif(regexp_extract(try(decode(from_base64(substr({x}, 6)))), 'response_id:([^;]+)', 1), ''), {x}) "
+        f"WHEN regexp_full_match({x}, '[0-9a-fA-F]{{8}}-[0-9a-fA-F]{{4}}-[0-9a-fA-F]{{4}}-[0-9a-fA-F]{{4}}-[0-9a-fA-F]{{12}}') "
+        f"THEN NULL ELSE wb_nonempty({x}) END"
+    )
 
 
 def _ms_between(start: str, end: str) -> str:
@@ -177,11 +198,11 @@ u AS (
 {_BUCKETS},
 s AS (SELECT *, lower(coalesce(wb_nonempty(status), m_status, 'success')) NOT IN ('success', 'ok') AS failed FROM k)
 SELECT line, raw,
-    request_id AS call_id, t0 AS ts, wb_nonempty(start_time) AS ts_raw,
+    request_id AS call_id, {_response_id("request_id")} AS response_id, t0 AS ts, wb_nonempty(start_time) AS ts_raw,
     wb_nonempty(provider) AS provider, coalesce(wb_nonempty(model), wb_nonempty(model_group)) AS model,
     wb_nonempty(u_tier) AS service_tier,
     {_TOKENS},
-    coalesce(TRY_CAST(duration AS DOUBLE), {_ms_between("t0", "t1")}) AS latency_ms,
+    coalesce({_ms_between("t0", "t1")}, TRY_CAST(duration AS DOUBLE)) AS latency_ms,
     {_ttft("t0", "tf", "t1")} AS ttft_ms,
     {_STATUS},
     wb_nonempty(coalesce(wb_nonempty(session_id), s_session)) AS session_id,
@@ -224,10 +245,13 @@ _PAYLOAD_FIELDS = {
     "av_read": "$.metadata.additional_usage_values.cache_read_input_tokens",
     "av_write": "$.metadata.additional_usage_values.cache_creation_input_tokens",
     "av_reasoning": "$.metadata.additional_usage_values.completion_tokens_details.reasoning_tokens",
+    "r_id": "$.response.id", "r_finish": "$.response.choices[0].finish_reason", "r_tier": "$.response.service_tier",
+    "mp_user": "$.model_parameters.user",
     **_usage("$.hidden_params.usage_object.", "_h"),
     **_usage("$.metadata.usage_object.", "_m"),
+    **_usage("$.response.usage.", "_r"),
 }
-_USAGE_COALESCED = ", ".join(f"coalesce({n}_h, {n}_m) AS {n}" for n in _usage(""))
+_USAGE_COALESCED = ", ".join(f"coalesce({n}_h, {n}_m, {n}_r) AS {n}" for n in _usage(""))
 
 PAYLOAD = Adapter(
     name="litellm_payload",
@@ -245,16 +269,18 @@ u AS (
 {_BUCKETS},
 s AS (SELECT *, lower(coalesce(wb_nonempty(status), 'success')) NOT IN ('success', 'ok') AS failed FROM k)
 SELECT line, raw,
-    id AS call_id, t0 AS ts, start_time AS ts_raw,
+    id AS call_id, {_response_id("coalesce(wb_nonempty(r_id), id)")} AS response_id, t0 AS ts, start_time AS ts_raw,
     wb_nonempty(provider) AS provider, coalesce(wb_nonempty(model), wb_nonempty(model_group)) AS model,
-    wb_nonempty(u_tier) AS service_tier,
+    wb_nonempty(coalesce(wb_nonempty(u_tier), r_tier)) AS service_tier,
     {_TOKENS},
     coalesce({_ms_between("t0", "t1")}, TRY_CAST(response_time AS DOUBLE) * 1000) AS latency_ms,
     CASE WHEN stream IS DISTINCT FROM 'false' THEN {_ttft("t0", "tf", "t1")} END AS ttft_ms,
     {_STATUS},
     wb_nonempty(coalesce(session_id, s_session)) AS session_id,
     wb_nonempty(coalesce(trace_id, s_trace)) AS trace_id,
-    wb_nonempty(coalesce(end_user, key_end_user, s_user, key_user)) AS user_id,
+    wb_nonempty(coalesce(wb_nonempty(end_user), wb_nonempty(key_end_user), wb_nonempty(s_user), wb_nonempty(mp_user),
+                         key_user)) AS user_id,
+    wb_nonempty(r_finish) AS finish_reason,
     {_META_COLS},
     TRY_CAST(response_cost AS DOUBLE) AS logged_cost_usd,
     json_object('call_type', call_type, 'model_group', wb_nonempty(model_group), 'model_id', wb_nonempty(model_id),

@@ -1,44 +1,67 @@
-"""OpenTelemetry GenAI spans exported as OTLP/JSON (`otel_genai`).
+"""OpenTelemetry spans of LLM calls exported as OTLP/JSON (`otel_genai`): GenAI semconv,
+openllmetry (Traceloop), pydantic-ai / Logfire, the Vercel AI SDK and OpenInference (Arize Phoenix,
+LlamaIndex, OpenAI Agents, google-genai instrumentations), in one adapter.
 
 A record is one `ExportTraceServiceRequest`: `{"resourceSpans": [{"resource": {"attributes": [...]},
 "scopeSpans": [{"scope": {...}, "spans": [...]}]}]}`. The Collector file exporter writes one request
 per line (JSONL); an SDK or a test dump often writes one pretty-printed request per file (the reader
 hands the whole document over as one record). The SELECT expands each record into one row per span
 and pivots the span's and the resource's `attributes` lists by key (values are `stringValue`,
-`intValue` (a decimal string, numbers accepted), `doubleValue`, `boolValue`, `arrayValue`).
-`raw` is the span's own JSON; `line` the record's.
+`intValue` (a decimal string; JS exporters write JSON numbers, accepted), `doubleValue`, `boolValue`,
+`arrayValue`). `raw` is the span's own JSON; `line` the record's. OpenInference spans share this
+framing (and may share a request with GenAI-semconv spans), so they are read here, span by span,
+rather than by a second format: the sniffer sees `resourceSpans` whoever produced them.
 
-Which spans are calls: those whose `gen_ai.operation.name` is `chat`, `text_completion` or
-`generate_content`, and spans with another or no operation name (older or vendor instrumentations)
-that carry a `gen_ai.usage.*` attribute, unless the operation is one of embeddings, retrieval,
-execute_tool, create_agent, invoke_agent, invoke_workflow. Every other span (tool, agent, workflow, retrieval, embeddings, plain
-HTTP spans) is quarantined as "not an LLM call: span NAME" so that counts reconcile. Agent and
-workflow spans are excluded even when they carry usage: instrumentations put the *sum* of their
-children's usage there, which would count the tokens twice. Embeddings are excluded because they
-have no output tokens and are not generation traffic; they are visible in the quarantine.
+**The alias table is data**: `otel_aliases.yaml` beside this module lists, per canonical column,
+the attribute keys producers write it under, in priority order (the first the span carries wins);
+an entry may read a JSON path inside a string attribute (`llm.invocation_parameters` -> `$.model`)
+or scale a value (TTFT in seconds -> ms). It is read once at import (libyaml's C loader when
+available) and turned into the SQL below: supporting a new producer, or a renamed attribute, is
+an edit of that file. The same file holds the span-kind rules, the TTFT / exception event names and
+the provider-name normalisation.
 
-Tokens (semconv): `gen_ai.usage.input_tokens` (old: `prompt_tokens`) INCLUDES cache reads and
-writes (`gen_ai.usage.cache_read.input_tokens`, `gen_ai.usage.cache_creation.input_tokens`);
-`gen_ai.usage.output_tokens` (old: `completion_tokens`) includes
-`gen_ai.usage.reasoning.output_tokens`.
+Which spans are calls (`span_kinds` in the YAML): `openinference.span.kind = LLM` (CHAIN, AGENT,
+TOOL, RETRIEVER, EMBEDDING, ... are not); Vercel `ai.operationId` `ai.generateText.doGenerate` /
+`ai.streamText.doStream` / `...Object...` (the outer `ai.generateText` / `ai.streamText` spans repeat
+their child's `ai.usage.*` and would count the call twice); `gen_ai.operation.name` `chat`,
+`text_completion`, `generate_content` (not embeddings, retrieval, execute_tool, create_agent,
+invoke_agent, invoke_workflow: agents sum their children's usage); openllmetry's `llm.request.type`
+and `traceloop.span.kind`. A span no rule decides is a call when it carries a token count, or when it
+failed naming a model (an HTTP 404 is an LLM call with an error, not "not an LLM call"). Every other
+span is quarantined as "not an LLM call: span NAME" so that counts reconcile. Embeddings are not
+generation traffic; they stay visible in the quarantine.
 
-Other columns: model = `gen_ai.response.model` else `gen_ai.request.model`; provider =
-`gen_ai.provider.name` (old `gen_ai.system`), normalised to the price book's names (`aws.bedrock` ->
-`bedrock`, `azure.ai.openai` -> `azure`, `gcp.vertex_ai` -> `vertex_ai`, `gcp.gemini` / `gcp.gen_ai`
--> `gemini`, ...); status.code 2 (or an `error.type` attribute) = error, classified from
-`error.type` and `status.message`; latency = end - start; TTFT = `gen_ai.response.time_to_first_chunk`
-(seconds). The conventions define no user, feature, cost or prompt-version attribute, so common
-custom ones are read, span first, then resource: session = `gen_ai.conversation.id` / `session.id`;
-user = `user.id` / `enduser.id`; feature = `app.feature` / `feature`, else the resource's
-`service.name` (the service is the closest thing to a feature the conventions define; the SDK
-default `unknown_service...` is ignored); environment = `deployment.environment.name` /
-`deployment.environment`; prompt_version = `app.prompt_version` / `prompt.version`.
-`attributes` keeps the span name, kind, parent, scope, service, response id, finish reasons,
-server address and the other `gen_ai.request.*` parameters (under `request`, prefix dropped).
+Tokens: every producer listed counts cache reads and writes INSIDE input (`gen_ai.usage.input_tokens`,
+`ai.usage.inputTokens`, `llm.token_count.prompt`, ...) and reasoning INSIDE output: the canonical
+convention. A bucket the span does not carry reads 0 (openai-v2 writes no cache or reasoning counts;
+pydantic-ai writes cache reads only when non-zero).
+
+Other columns: call_id = the provider's response id (`gen_ai.response.id`, Vercel `ai.response.id`,
+OpenAI Agents' `llm.invocation_parameters.id`; also `response_id`) so that two instrumentation layers
+logging one response (pydantic-ai over openllmetry) count once, else the `spanId`; model = the response
+model, else the request model; provider = `gen_ai.provider.name` / `llm.provider` / `gen_ai.system` /
+`ai.model.provider` / `llm.system`, normalised to the price book's names (`aws.bedrock` -> `bedrock`,
+`azure.ai.openai` -> `azure`, Vercel `openai.chat` -> `openai`, ...); status.code 2 (or an `error.type`
+attribute) = error, classified by `wb_error_class` from `error.type` (else the `exception` event's
+`exception.type`) and `status.message` (else `exception.message`); latency = end - start; TTFT = a
+TTFT attribute (semconv / pydantic-ai seconds, Vercel ms), else the first chunk event - start
+(openllmetry, OpenInference); logged cost = pydantic-ai `operation.cost` / OpenInference `llm.cost.total`.
+The conventions define no user, feature, cost or prompt-version attribute, so common custom ones are
+read, span first, then resource: session = `gen_ai.conversation.id` / `session.id` / Vercel
+`ai.telemetry.metadata.sessionId`; user = `user.id` / `enduser.id` / `ai.telemetry.metadata.userId`;
+feature = `app.feature` / `feature` / Vercel metadata `feature` / `ai.telemetry.functionId`, else the
+resource's `service.name` (the SDK default `unknown_service...` is ignored); environment =
+`deployment.environment.name` / `deployment.environment`; prompt_version = `app.prompt_version` /
+`prompt.version`. `attributes` keeps the span name, kind, operation, parent, scope, service, response
+id, finish reasons, server address, the exception type, the Vercel telemetry metadata and the other
+`gen_ai.request.*` parameters (under `request`, prefix dropped).
 """
-
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Any
+
+from ...config import parse_yaml
 from .base import Adapter, sql_str
 
 # One OTLP attribute list, as DuckDB `from_json` structure.
@@ -50,7 +73,7 @@ _ATTRS_T = (
 _SPAN_T = (
     '{"traceId":"VARCHAR","spanId":"VARCHAR","parentSpanId":"VARCHAR","name":"VARCHAR","kind":"VARCHAR",'
     '"startTimeUnixNano":"VARCHAR","endTimeUnixNano":"VARCHAR","status":{"code":"VARCHAR","message":"VARCHAR"},'
-    '"attributes":' + _ATTRS_T + "}"
+    '"attributes":' + _ATTRS_T + ',"events":[{"name":"VARCHAR","timeUnixNano":"VARCHAR","attributes":' + _ATTRS_T + '}]}'
 )
 _RESOURCE_T = (
     '{"resource":{"attributes":' + _ATTRS_T + '},"scopeSpans":["JSON"],"instrumentationLibrarySpans":["JSON"]}'
@@ -83,83 +106,119 @@ def _object(attrs: str, where: str = "a.key IS NOT NULL", key: str = "a.key") ->
     )
 
 
-# Attribute keys read from the span (and, for the context ones, from the resource).
-_SPAN_KEYS = {
-    "op": "gen_ai.operation.name",
-    "provider_name": "gen_ai.provider.name",
-    "system": "gen_ai.system",
-    "req_model": "gen_ai.request.model",
-    "resp_model": "gen_ai.response.model",
-    "resp_id": "gen_ai.response.id",
-    "in_tok": "gen_ai.usage.input_tokens",
-    "prompt_tok": "gen_ai.usage.prompt_tokens",
-    "out_tok": "gen_ai.usage.output_tokens",
-    "completion_tok": "gen_ai.usage.completion_tokens",
-    "cache_read": "gen_ai.usage.cache_read.input_tokens",
-    "cache_write": "gen_ai.usage.cache_creation.input_tokens",
-    "reasoning": "gen_ai.usage.reasoning.output_tokens",
-    "ttft_s": "gen_ai.response.time_to_first_chunk",
-    "finish": "gen_ai.response.finish_reasons",
-    "error_type": "error.type",
-    "server": "server.address",
-    "tier": "openai.response.service_tier",
-    "req_tier": "openai.request.service_tier",
-    "old_tier": "gen_ai.openai.response.service_tier",
-}
-_CONTEXT_KEYS = {
-    "conversation": "gen_ai.conversation.id",
-    "session": "session.id",
-    "user": "user.id",
-    "enduser": "enduser.id",
-    "app_feature": "app.feature",
-    "feature": "feature",
-    "env_name": "deployment.environment.name",
-    "env": "deployment.environment",
-    "app_prompt_version": "app.prompt_version",
-    "prompt_version": "prompt.version",
-    "service": "service.name",
-}
+ALIASES_FILE = Path(__file__).with_name("otel_aliases.yaml")
+ALIASES: dict[str, Any] = parse_yaml(ALIASES_FILE.read_bytes())
 
-_CALL_OPS = ("chat", "text_completion", "generate_content")
-# Operations that are not generation calls even when they carry usage (agents sum their children's).
-_OTHER_OPS = ("embeddings", "retrieval", "execute_tool", "create_agent", "invoke_agent", "invoke_workflow")
-
-_PROVIDERS = {
-    "aws.bedrock": "bedrock",
-    "azure.ai.openai": "azure",
-    "az.ai.openai": "azure",
-    "azure_openai": "azure",
-    "azure.ai.inference": "azure_ai",
-    "az.ai.inference": "azure_ai",
-    "gcp.vertex_ai": "vertex_ai",
-    "gcp.gemini": "gemini",
-    "gcp.gen_ai": "gemini",
-    "mistral_ai": "mistral",
-    "x_ai": "xai",
-    "ibm.watsonx.ai": "watsonx",
-}
+_TOKEN_COLUMNS = ("input_raw", "cache_read_raw", "cache_write_raw", "output_raw", "reasoning_raw")
 
 
-def _extract(obj: str, keys: dict[str, str], prefix: str) -> str:
-    paths = ", ".join(sql_str(f'$."{k}"') for k in keys.values())
-    cols = ", ".join(f"{prefix}[{i}] AS {prefix}_{name}" for i, name in enumerate(keys, 1))
-    return f"json_extract_string({obj}, [{paths}]) AS {prefix}", cols
+def _entries(items: list) -> list[tuple[str, str | None, float | None]]:
+    """YAML alias entries -> (attribute key, JSON path inside it or None, scale or None)."""
+    out = []
+    for item in items or ():
+        if isinstance(item, str):
+            out.append((item, None, None))
+        else:
+            out.append((str(item["key"]), item.get("path"), item.get("scale")))
+    return out
 
 
-def _ctx(name: str) -> str:
-    """A context attribute: the span's, else the resource's."""
-    return f"wb_nonempty(coalesce(s_{name}, r_{name}))"
+_COLUMNS = {name: _entries(items) for name, items in ALIASES["columns"].items()}
+_CONTEXT = {name: _entries(items) for name, items in ALIASES["context"].items()}
+_RULES = ALIASES["span_kinds"]
+_FIRST_TOKEN_EVENTS = list(ALIASES["events"]["first_token"])
+_EXCEPTION_EVENT = str(ALIASES["events"]["exception"])
+_PROVIDERS = {str(k).lower(): str(v) for k, v in ALIASES["providers"].items()}
+
+# Every span attribute read, each once: key -> column name in `f`.
+_FIXED_SPAN_KEYS = ("gen_ai.operation.name", "gen_ai.request.model", "gen_ai.response.finish_reasons", "server.address")
+_span_keys: dict[str, str] = {}
+for _key in [*_FIXED_SPAN_KEYS, *(r["key"] for r in _RULES),
+             *(k for es in [*_COLUMNS.values(), *_CONTEXT.values()] for k, _, _ in es)]:
+    _span_keys.setdefault(_key, f"s_{len(_span_keys)}")
+_res_keys: dict[str, str] = {}
+for _key in ["service.name", *(k for es in _CONTEXT.values() for k, _, _ in es)]:
+    _res_keys.setdefault(_key, f"r_{len(_res_keys)}")
+_TOKEN_KEYS = sorted({k for c in _TOKEN_COLUMNS for k, _, _ in _COLUMNS[c]})
+
+
+def _extract(obj: str, keys: dict[str, str], alias: str) -> tuple[str, str]:
+    """One json_extract_string of many keys out of a pivoted attribute object (one parse)."""
+    paths = ", ".join(sql_str(f'$."{k}"') for k in keys)
+    cols = ", ".join(f"{alias}[{i}] AS {col}" for i, col in enumerate(keys.values(), 1))
+    return f"json_extract_string({obj}, [{paths}]) AS {alias}", cols
+
+
+_NUMERIC = ("ttft_ms", "logged_cost_usd")  # DOUBLE columns (the token columns stay raw text for the pipeline)
+
+
+def _entry_sql(col: str, path: str | None, scale: float | None, numeric: bool = False) -> str:
+    """One alias entry: the attribute's text, a JSON path inside it, or its number times a scale."""
+    v = f"wb_nonempty({col})"
+    if path is not None:
+        v = f"wb_nonempty(CASE WHEN json_valid({col}) THEN json_extract_string({col}, {sql_str(path)}) END)"
+    if numeric or scale is not None:
+        v = f"TRY_CAST({v} AS DOUBLE)" + (f" * {float(scale)!r}" if scale is not None else "")
+    return v
+
+
+def _column(name: str) -> str:
+    """A canonical column: the first of its aliases the span carries."""
+    parts = [_entry_sql(_span_keys[k], p, sc, name in _NUMERIC) for k, p, sc in _COLUMNS.get(name, ())]
+    if name == "finish_reason":  # `gen_ai.response.finish_reasons` is a list: its first element
+        parts = [f"CASE WHEN starts_with({x}, '[') THEN {x} ->> 0 ELSE {x} END" for x in parts]
+    return f"coalesce({', '.join(parts)})" if parts else "NULL"
+
+
+def _context(name: str) -> str:
+    """A context column: per alias, the span's value, else the resource's."""
+    parts = [f"wb_nonempty(coalesce({_entry_sql(_span_keys[k], p, None)}, {_entry_sql(_res_keys[k], p, None)}))"
+             for k, p, _ in _CONTEXT.get(name, ())]
+    return f"coalesce({', '.join(parts)})" if parts else "NULL"
+
+
+def _in(values) -> str:
+    return ", ".join(sql_str(str(v).lower()) for v in values)
+
+
+def _is_call() -> str:
+    """The span-kind rules as one CASE; undecided spans are calls when they carry usage or failed naming a model."""
+    whens = []
+    for rule in _RULES:
+        v = f"lower(wb_nonempty({_span_keys[rule['key']]}))"
+        if rule.get("calls"):
+            whens.append(f"WHEN {v} IN ({_in(rule['calls'])}) THEN TRUE")
+        if rule.get("not_calls"):
+            whens.append(f"WHEN {v} IN ({_in(rule['not_calls'])}) THEN FALSE")
+        if rule.get("others") == "not_call":
+            whens.append(f"WHEN {v} IS NOT NULL THEN FALSE")
+    return f"CASE {' '.join(whens)} ELSE has_usage OR (failed AND model IS NOT NULL) END"
 
 
 def _nanos(x: str) -> str:
     return f"coalesce(TRY_CAST({x} AS HUGEINT), TRY_CAST(TRY_CAST({x} AS DOUBLE) AS HUGEINT))"
 
 
-_span_x, _span_cols = _extract("sa", {**_SPAN_KEYS, **_CONTEXT_KEYS}, "s")
-_res_x, _res_cols = _extract("ra", _CONTEXT_KEYS, "r")
-_provider_case = " ".join(f"WHEN {sql_str(k)} THEN {sql_str(v)}" for k, v in _PROVIDERS.items())
-_call_ops = ", ".join(sql_str(o) for o in _CALL_OPS)
-_other_ops = ", ".join(sql_str(o) for o in _OTHER_OPS)
+def _provider(x: str) -> str:
+    """Normalise a provider name: the table, else its part before the first dot looked up, else that part."""
+    cases = " ".join(f"WHEN {sql_str(k)} THEN {sql_str(v)}" for k, v in _PROVIDERS.items())
+    head = f"split_part(lower({x}), '.', 1)"
+    return f"CASE lower({x}) {cases} ELSE CASE {head} {cases} ELSE {head} END END"
+
+
+def _attr_value(attrs: str, key: str) -> str:
+    """The scalar value of one key in an OTLP attribute list (for event attributes)."""
+    v = f"list_filter({attrs}, lambda a: a.key = {sql_str(key)})[1].value"
+    return f"coalesce({v}.stringValue, {v}.intValue, {v}.doubleValue, {v}.boolValue)"
+
+
+_span_x, _span_cols = _extract("sa", _span_keys, "s")
+_res_x, _res_cols = _extract("ra", _res_keys, "r")
+_token_keys = ", ".join(sql_str(k) for k in _TOKEN_KEYS)
+_first_token = ", ".join(sql_str(e) for e in _FIRST_TOKEN_EVENTS)
+_op = _span_keys["gen_ai.operation.name"]
+_operation = ", ".join(_span_keys[k] for k in ["gen_ai.operation.name", *(r["key"] for r in _RULES)])
+_service = _res_keys["service.name"]
 
 SELECT = f"""
 WITH req AS (
@@ -186,54 +245,66 @@ p AS (
         {_object('rattrs')} AS ra,
         {_object('x.attributes', "starts_with(a.key, 'gen_ai.request.') AND a.key <> 'gen_ai.request.model'",
                  "substr(a.key, 16)")} AS req_params,
-        coalesce(len(list_filter(x.attributes, lambda a: starts_with(a.key, 'gen_ai.usage.'))) > 0, FALSE) AS has_usage
+        {_object('x.attributes', "starts_with(a.key, 'ai.telemetry.metadata.')", "substr(a.key, 23)")} AS telemetry_md,
+        coalesce(len(list_filter(x.attributes, lambda a: a.key IN ({_token_keys})
+                                 OR starts_with(a.key, 'gen_ai.usage.'))) > 0, FALSE) AS has_usage,
+        list_min(list_transform(list_filter(x.events, lambda e: e.name IN ({_first_token})),
+                                lambda e: {_nanos('e.timeUnixNano')})) AS first_token_ns,
+        list_filter(x.events, lambda e: e.name = {sql_str(_EXCEPTION_EVENT)})[1].attributes AS exc_attrs
     FROM (SELECT line, span, rattrs, scope_name, scope_version, from_json(span, '{_SPAN_T}') AS x FROM sp)
 ),
 f AS (
     SELECT line, raw, scope_name, scope_version, traceId, spanId, parentSpanId, name, kind,
         startTimeUnixNano AS start_raw, endTimeUnixNano AS end_raw, status.code AS status_code,
-        status.message AS status_message, req_params,
-        has_usage,
+        status.message AS status_message, req_params, telemetry_md, has_usage, first_token_ns,
+        {_attr_value('exc_attrs', 'exception.type')} AS exc_type,
+        {_attr_value('exc_attrs', 'exception.message')} AS exc_message,
         {_span_cols}, {_res_cols}
     FROM (SELECT *, {_span_x}, {_res_x} FROM p)
 ),
 g AS (
     SELECT *,
-        coalesce(s_op IN ({_call_ops}), FALSE) OR (has_usage AND coalesce(s_op NOT IN ({_other_ops}), TRUE)) AS is_call,
-        status_code IN ('2', 'STATUS_CODE_ERROR') OR wb_nonempty(s_error_type) IS NOT NULL AS failed,
+        status_code IN ('2', 'STATUS_CODE_ERROR') OR {_column('error_code')} IS NOT NULL AS failed,
         {_nanos('start_raw')} AS start_ns, {_nanos('end_raw')} AS end_ns,
-        wb_nonempty(coalesce(s_provider_name, s_system)) AS provider_raw
+        {_column('provider')} AS provider_raw, {_column('model')} AS model, {_column('response_id')} AS resp_id,
+        {_column('finish_reason')} AS finish, {_span_keys['gen_ai.response.finish_reasons']} AS finish_list
     FROM f
-)
+),
+h AS (SELECT *, {_is_call()} AS is_call FROM g)
 SELECT line, raw,
-    wb_nonempty(spanId) AS call_id, wb_nonempty(traceId) AS trace_id,
+    coalesce(resp_id, wb_nonempty(spanId)) AS call_id, resp_id AS response_id, wb_nonempty(traceId) AS trace_id,
     to_timestamp(0) + to_microseconds(TRY_CAST(start_ns // 1000 AS BIGINT)) AS ts, start_raw AS ts_raw,
-    CASE lower(provider_raw) {_provider_case} ELSE lower(provider_raw) END AS provider,
-    wb_nonempty(coalesce(s_resp_model, s_req_model)) AS model,
-    wb_nonempty(coalesce(s_tier, s_old_tier, s_req_tier)) AS service_tier,
-    coalesce(s_in_tok, s_prompt_tok) AS input_raw, s_cache_read AS cache_read_raw,
-    s_cache_write AS cache_write_raw,
-    coalesce(s_out_tok, s_completion_tok) AS output_raw, s_reasoning AS reasoning_raw,
+    {_provider('provider_raw')} AS provider,
+    model,
+    {_column('service_tier')} AS service_tier,
+    {_column('input_raw')} AS input_raw, {_column('cache_read_raw')} AS cache_read_raw,
+    {_column('cache_write_raw')} AS cache_write_raw,
+    {_column('output_raw')} AS output_raw, {_column('reasoning_raw')} AS reasoning_raw,
     CASE WHEN end_ns > 0 AND start_ns > 0 THEN CAST(end_ns - start_ns AS DOUBLE) / 1e6 END AS latency_ms,
-    TRY_CAST(s_ttft_s AS DOUBLE) * 1000 AS ttft_ms,
+    coalesce({_column('ttft_ms')},
+             CASE WHEN first_token_ns >= start_ns AND start_ns > 0 THEN CAST(first_token_ns - start_ns AS DOUBLE) / 1e6 END)
+        AS ttft_ms,
     CASE WHEN failed THEN 'error' ELSE 'ok' END AS status,
-    CASE WHEN failed THEN wb_error_class(s_error_type, status_message) END AS error_type,
-    coalesce(s_finish ->> 0, CASE WHEN NOT starts_with(s_finish, '[') THEN s_finish END) AS finish_reason,
-    coalesce({_ctx('conversation')}, {_ctx('session')}) AS session_id,
-    coalesce({_ctx('user')}, {_ctx('enduser')}) AS user_id,
-    coalesce({_ctx('app_feature')}, {_ctx('feature')},
-             CASE WHEN NOT starts_with(r_service, 'unknown_service') THEN wb_nonempty(r_service) END) AS feature,
-    coalesce({_ctx('env_name')}, {_ctx('env')}) AS environment,
-    coalesce({_ctx('app_prompt_version')}, {_ctx('prompt_version')}) AS prompt_version,
+    CASE WHEN failed THEN wb_error_class(coalesce({_column('error_code')}, wb_nonempty(exc_type)),
+                                         coalesce(wb_nonempty(status_message), wb_nonempty(exc_message))) END AS error_type,
+    finish AS finish_reason,
+    {_context('session_id')} AS session_id,
+    {_context('user_id')} AS user_id,
+    coalesce({_context('feature')},
+             CASE WHEN NOT starts_with({_service}, 'unknown_service') THEN wb_nonempty({_service}) END) AS feature,
+    {_context('environment')} AS environment,
+    {_context('prompt_version')} AS prompt_version,
+    {_column('logged_cost_usd')} AS logged_cost_usd,
     CASE WHEN NOT is_call THEN 'not an LLM call: span ' || coalesce(name, '?') END AS skip_reason,
-    json_object('span_name', name, 'span_kind', TRY_CAST(kind AS INT), 'operation', s_op,
+    json_object('span_name', name, 'span_kind', TRY_CAST(kind AS INT), 'operation', coalesce({_operation}),
                 'parent_span_id', wb_nonempty(parentSpanId), 'scope', scope_name, 'scope_version', scope_version,
-                'service_name', r_service, 'response_id', s_resp_id, 'request_model', s_req_model,
-                'finish_reasons', CASE WHEN starts_with(s_finish, '[') THEN json(s_finish) END,
-                'server_address', s_server, 'provider_name', provider_raw,
-                'status_message', wb_nonempty(status_message),
+                'service_name', {_service}, 'response_id', resp_id, 'request_model', {_span_keys['gen_ai.request.model']},
+                'finish_reasons', CASE WHEN starts_with(finish_list, '[') THEN json(finish_list) END,
+                'server_address', {_span_keys['server.address']}, 'provider_name', provider_raw,
+                'status_message', wb_nonempty(status_message), 'exception_type', wb_nonempty(exc_type),
+                'metadata', CASE WHEN telemetry_md <> '{{}}' THEN json(telemetry_md) END,
                 'request', CASE WHEN req_params <> '{{}}' THEN json(req_params) END) AS attributes
-FROM g
+FROM h
 UNION ALL BY NAME
 SELECT line, empty_raw AS raw, 'no spans in the OTLP export request' AS skip_reason
 FROM rs WHERE empty_raw IS NOT NULL
@@ -243,7 +314,9 @@ OTEL_GENAI = Adapter(
     name="otel_genai",
     tolerates_malformed=False,
     source_format="otel_genai",
-    description="OpenTelemetry GenAI spans as OTLP/JSON (Collector file exporter JSONL, or one request per file)",
+    description="OpenTelemetry LLM spans as OTLP/JSON (Collector file exporter JSONL, or one request per file): "
+    "GenAI semconv, openllmetry, pydantic-ai/Logfire, Vercel AI SDK, OpenInference (Phoenix, LlamaIndex, "
+    "OpenAI Agents); attribute aliases in otel_aliases.yaml",
     sniff=lambda s: isinstance(s.get("resourceSpans"), list),
     input_includes_cache=True,
     output_includes_reasoning=True,
