@@ -7,6 +7,7 @@ a new numbered file to `workbench/migrations/`.
 from __future__ import annotations
 
 import os
+import re
 from importlib import resources
 from pathlib import Path
 
@@ -107,16 +108,67 @@ def check_database_file(path: Path) -> None:
                              f"(use e.g. {path.with_suffix('.duckdb').name})")
 
 
+_HOLDER = re.compile(r"Conflicting lock is held in (?P<exe>.+?) \(PID (?P<pid>\d+)\)")
+
+
+def lock_holder(message: str) -> tuple[int, str] | None:
+    """(PID, what it is running) of the process holding a DuckDB file, from DuckDB's lock error."""
+    m = _HOLDER.search(message)
+    if not m:
+        return None
+    pid = int(m["pid"])
+    try:
+        argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+        words = [a.decode(errors="replace") for a in argv if a]
+    except OSError:
+        words = [m["exe"]]
+    # `python -m workbench ingest ...` / `.../bin/workbench ingest ...` -> `workbench ingest`
+    for i, w in enumerate(words):
+        if w == "workbench" or w.endswith("/workbench"):
+            return pid, " ".join(["workbench", *words[i + 1:i + 2]])
+    if any("ipykernel" in w or "jupyter" in w or "voila" in w for w in words):
+        return pid, "a Jupyter kernel (an open notebook)"
+    return pid, " ".join(Path(words[0]).name if j == 0 else w for j, w in enumerate(words[:3])) if words else m["exe"]
+
+
+def _connect_waiting(path: Path, read_only: bool) -> duckdb.DuckDBPyConnection:
+    """Open the file; while another process holds it (DuckDB: one writer process, or readers
+    only), wait a bounded time ($WORKBENCH_LOCK_WAIT seconds, default 30), saying once who
+    holds it, then fail with what to do."""
+    import sys
+    import time
+
+    budget = float(os.environ.get("WORKBENCH_LOCK_WAIT", "30"))
+    deadline = time.monotonic() + budget
+    said = False
+    delay = 0.05
+    while True:
+        try:
+            return duckdb.connect(str(path), read_only=read_only)
+        except duckdb.IOException as exc:
+            holder = lock_holder(str(exc))
+            if holder is None:
+                raise WorkbenchError(f"cannot open database {path}: {str(exc).splitlines()[0]}") from None
+            pid, what = holder
+            if time.monotonic() >= deadline:
+                raise WorkbenchError(
+                    f"{path} is in use by {what} (PID {pid}) and stayed so for {budget:g} s: wait for it to finish, "
+                    f"or close it (in a notebook: `wb.close()`, or restart its kernel), then run this again"
+                ) from None
+            if not said:
+                print(f"{path.name} is being used by {what} (PID {pid}) — retrying for {budget:g} s", file=sys.stderr)
+                said = True
+            time.sleep(min(delay, max(0.0, deadline - time.monotonic())))
+            delay = min(delay * 2, 1.0)
+
+
 def connect(db: str | os.PathLike | None = None, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
     """Open (creating and migrating if needed) the workbench database."""
     path = resolve_db_path(db)
     check_database_file(path)
     if read_only and not path.exists():
         raise WorkbenchError(f"no database at {path}: run `workbench ingest PATH --db {path}` first")
-    try:
-        con = duckdb.connect(str(path), read_only=read_only)
-    except duckdb.IOException as exc:
-        raise WorkbenchError(f"cannot open database {path}: {exc}") from None
+    con = _connect_waiting(path, read_only)
     con.execute("SET TimeZone = 'UTC'")
     con.execute("SET enable_progress_bar = false")  # ours goes to stderr; DuckDB's would pollute stdout
     # Bounded memory: big ingests and aggregations spill to disk instead of growing without limit.
