@@ -40,3 +40,26 @@ def test_a_waiting_command_goes_on_once_the_holder_lets_go(tmp_path):
     out, err = p.communicate(timeout=60)
     assert p.returncode == 0, err
     assert '"overview"' in out
+
+
+def test_outcomes_dedupe_by_content(tmp_path):
+    """The same outcomes file loaded from another path (a copy) replaces, never double-counts;
+    an overlapping export adds only its new rows."""
+    import shutil
+
+    from workbench.cost.outcomes import load_outcomes
+
+    con = store.connect(tmp_path / "o.duckdb")
+    a = tmp_path / "outcomes.csv"
+    a.write_text("session_id,outcome,value_usd\ns1,resolved,10\ns2,resolved,10\ns3,escalated,\n")
+    copy = tmp_path / "elsewhere" / "outcomes.csv"
+    copy.parent.mkdir()
+    shutil.copy(a, copy)
+    assert load_outcomes(con, a) == 3
+    assert load_outcomes(con, copy) == 3
+    assert load_outcomes(con, a) == 3
+    assert con.execute("SELECT count(*) FROM outcomes").fetchone()[0] == 3
+    overlap = tmp_path / "next_week.csv"
+    overlap.write_text("session_id,outcome,value_usd\ns3,escalated,\ns4,resolved,12\n")
+    load_outcomes(con, overlap)
+    assert con.execute("SELECT count(*) FROM outcomes").fetchone()[0] == 4

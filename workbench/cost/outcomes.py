@@ -11,7 +11,13 @@ VALUE_COLUMNS = ("value_usd", "value")
 
 
 def load_outcomes(con, path: str | Path) -> int:
-    """Replace the outcomes from this file (CSV/JSONL/Parquet); return the rows loaded."""
+    """Replace the outcomes from this file (CSV/JSONL/Parquet); return the rows it holds.
+
+    Dedupe by content, as for calls: the same file loaded again, from any path, replaces its
+    earlier rows (matched by path or by sha256), and a row another file already gave (same id,
+    outcome and value: overlapping exports) is not stored twice."""
+    import hashlib
+
     path = Path(path)
     if not path.is_file():
         raise WorkbenchError(f"{path}: no such file")
@@ -25,12 +31,24 @@ def load_outcomes(con, path: str | Path) -> int:
             f"it has: {', '.join(cols)}"
         )
     value = f"TRY_CAST({valc} AS DOUBLE)" if valc else "NULL"
+    sha = hashlib.sha256(path.read_bytes()).hexdigest()
+    where = str(path.resolve())
     con.execute("BEGIN TRANSACTION")
-    con.execute("DELETE FROM outcomes WHERE source_file = ?", [str(path.resolve())])
-    con.execute(
-        f"INSERT INTO outcomes (correlation_id, outcome, value_usd, source_file) "
-        f"SELECT CAST({idc} AS VARCHAR), CAST(outcome AS VARCHAR), {value}, ? FROM {src} WHERE {idc} IS NOT NULL",
-        [str(path.resolve())],
-    )
-    con.execute("COMMIT")
-    return con.execute("SELECT count(*) FROM outcomes WHERE source_file = ?", [str(path.resolve())]).fetchone()[0]
+    try:
+        con.execute("DELETE FROM outcomes WHERE source_file = ? OR source_sha256 = ?", [where, sha])
+        con.execute(
+            f"""
+            INSERT INTO outcomes (correlation_id, outcome, value_usd, source_file, source_sha256)
+            SELECT DISTINCT s.id, s.outcome, s.value, ?, ? FROM (
+                SELECT CAST({idc} AS VARCHAR) AS id, CAST(outcome AS VARCHAR) AS outcome, {value} AS value
+                FROM {src} WHERE {idc} IS NOT NULL) s
+            WHERE NOT EXISTS (SELECT 1 FROM outcomes o WHERE o.correlation_id = s.id AND o.outcome = s.outcome
+                              AND o.value_usd IS NOT DISTINCT FROM s.value)
+            """,
+            [where, sha],
+        )
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    return con.execute("SELECT count(*) FROM outcomes WHERE source_sha256 = ?", [sha]).fetchone()[0]
