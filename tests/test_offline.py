@@ -77,12 +77,11 @@ def test_report_with_pdf_connects_only_to_the_loopback(tmp_path):
            "--scenario", str(ROOT / "data" / "scenarios" / "cache_heavy.yaml")]
     connects = traced(cmd, tmp_path)
     assert list((tmp_path / "r").glob("*.pdf")), "the PDF was printed"
-    assert any(c["isolated"] for c in connects) or not connects, "chromium ran in its own network namespace"
+    assert any(c["isolated"] for c in connects), "the trace saw chromium, in its own network namespace"
     assert not off_machine(connects), off_machine(connects)
-    assert any(_loopback(c["addr"]) for c in connects), "the kernel talks over the loopback: the trace sees it"
 
 
 def test_demo_connects_only_to_the_loopback(tmp_path):
     connects = traced([sys.executable, "-m", "workbench", "demo", "--out", str(tmp_path / "demo")], tmp_path)
     assert not off_machine(connects), off_machine(connects)
-    assert any(_loopback(c["addr"]) for c in connects)
+    assert any(_loopback(c["addr"]) for c in connects), "the evals reach the stub model on the loopback"

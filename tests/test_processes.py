@@ -75,3 +75,15 @@ def test_kernel_files_of_a_killed_process_are_removed_and_our_own_at_exit(tmp_pa
     assert out[0] == out[1] and Path(out[0]).name.startswith("workbench-kernels-")
     assert not stale.exists(), "the folder of a process that is gone was removed"
     assert not Path(out[0]).exists(), "the process removed its own folder at exit"
+
+
+def test_a_report_runs_quietly_over_ipc(tmp_path, sample_db):
+    """No TCP port for the kernel (IPC sockets in a private folder), so no transport warning."""
+    import shutil
+
+    db = tmp_path / "c.duckdb"
+    shutil.copy(sample_db, db)
+    p = subprocess.run([sys.executable, "-m", "workbench", "report", "--client", "Quiet", "--out", str(tmp_path / "r"),
+                        "--db", str(db), "--no-pdf"], capture_output=True, text=True, timeout=300)
+    assert p.returncode == 0, p.stderr
+    assert "IPKernelApp" not in p.stderr and "without encryption" not in p.stderr, p.stderr

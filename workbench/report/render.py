@@ -186,15 +186,19 @@ def execute(notebook: str | os.PathLike, parameters: dict, output_path: str | os
     this process after each cell (see `workbench.report.svg`).
     """
     params = validate_parameters(notebook, parameters)
-    use_private_runtime_dir()
+    runtime = use_private_runtime_dir()
     import papermill as pm
+    from traitlets.config import Config
 
     hooks = {"on_cell_executed": on_cell_executed} if on_cell_executed else {}
+    # The kernel talks to us over IPC sockets in our private runtime folder, not TCP ports: nothing
+    # listens on the network, and the kernel has no "running over TCP without encryption" to warn.
+    config = Config({"KernelManager": {"transport": "ipc", "ip": str(runtime / "kernel")}})
     return pm.execute_notebook(
         str(Path(notebook).resolve()), str(output_path) if output_path else None, parameters=params,
         kernel_name=kernel_name, cwd=str(Path(cwd or os.getcwd()).resolve()), progress_bar=False,
         log_output=False, request_save_on_cell_execute=False, execution_timeout=timeout, start_timeout=120,
-        **hooks,
+        config=config, **hooks,
     )
 
 
