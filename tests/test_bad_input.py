@@ -212,3 +212,21 @@ def test_billion_laughs_yaml_is_refused_quickly(tmp_path):
         read_yaml(bomb, "suite")
     Path(tmp_path / "ok.yaml").write_text("a: &x [1, 2]\nb: *x\n")
     assert read_yaml(tmp_path / "ok.yaml", "suite") == {"a": [1, 2], "b": [1, 2]}
+
+
+def test_a_json_document_in_latin1_names_the_encoding(con, tmp_path):
+    from workbench.errors import WorkbenchError
+
+    doc = tmp_path / "export.json"
+    doc.write_bytes(json.dumps([openai_chat(1)]).replace('"gpt-4o', '"gpt-4\xf6').encode("latin-1"))
+    with pytest.raises(WorkbenchError, match="not UTF-8: it looks latin-1"):
+        ingest_file(con, doc)
+
+
+def test_a_latin1_row_in_a_csv_costs_only_itself(con, tmp_path):
+    path = tmp_path / "calls.csv"
+    path.write_bytes(b"model,input_tokens,output_tokens,ts\ngpt-4o,1,2,2025-01-01T00:00:00Z\n"
+                     b"gpt-4\xf6,3,4,2025-01-01T00:00:00Z\ngpt-4o,5,6,2025-01-01T00:00:01Z\n")
+    r = ingest_file(con, path)
+    assert (r.rows_read, r.rows_accepted, r.rows_quarantined) == (3, 2, 1)
+    assert con.execute("SELECT line FROM quarantine").fetchone()[0] == 3

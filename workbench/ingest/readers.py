@@ -247,6 +247,11 @@ def create_records_view(con: duckdb.DuckDBPyConnection, path: Path, kind: str) -
                 f"FROM read_json_objects({src}, format = '{fmt}', maximum_object_size = 134217728)"
             )
         except duckdb.Error as exc:
+            if "utf-8" in str(exc).lower() or "unicode" in str(exc).lower():
+                raise WorkbenchError(
+                    f"{path} is not UTF-8: it looks latin-1 / cp1252 encoded (a byte such as 0xe9 for 'é'); "
+                    f"re-export it as UTF-8, or convert it: iconv -f latin1 -t utf-8 {path.name} > {path.stem}.utf8.json"
+                ) from None
             raise WorkbenchError(
                 f"{path} is not valid JSON ({str(exc).splitlines()[0]}); fix the file, or if it is JSON Lines "
                 "make sure each record is on one line"
