@@ -11,6 +11,12 @@ import pytest
 
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 
+# Property tests draw the same examples on every run: a failure is reproducible, never a flake.
+from hypothesis import settings as _hypothesis_settings  # noqa: E402
+
+_hypothesis_settings.register_profile("workbench", derandomize=True, print_blob=True)
+_hypothesis_settings.load_profile("workbench")
+
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
 TRACES = SHARED / "data" / "traces"
