@@ -186,20 +186,44 @@ def execute(notebook: str | os.PathLike, parameters: dict, output_path: str | os
     this process after each cell (see `workbench.report.svg`).
     """
     params = validate_parameters(notebook, parameters)
-    runtime = use_private_runtime_dir()
+    use_private_runtime_dir()
     import papermill as pm
-    from traitlets.config import Config
 
     hooks = {"on_cell_executed": on_cell_executed} if on_cell_executed else {}
-    # The kernel talks to us over IPC sockets in our private runtime folder, not TCP ports: nothing
-    # listens on the network, and the kernel has no "running over TCP without encryption" to warn.
-    config = Config({"KernelManager": {"transport": "ipc", "ip": str(runtime / "kernel")}})
     return pm.execute_notebook(
         str(Path(notebook).resolve()), str(output_path) if output_path else None, parameters=params,
         kernel_name=kernel_name, cwd=str(Path(cwd or os.getcwd()).resolve()), progress_bar=False,
         log_output=False, request_save_on_cell_execute=False, execution_timeout=timeout, start_timeout=120,
-        config=config, **hooks,
+        kernel_manager_class=_ipc_kernel_manager(), **hooks,
     )
+
+
+_ipc_manager = None
+
+
+def _ipc_kernel_manager():
+    """A kernel manager whose kernel talks to us over IPC sockets in our private runtime folder,
+    not TCP ports: nothing listens on the network, and the kernel has no "running over TCP
+    without encryption" to warn about. Each kernel has its own socket prefix, so the kernels of a
+    batch, started at once, can never pick the same sockets."""
+    global _ipc_manager
+    if _ipc_manager is None:
+        import uuid
+
+        from jupyter_client.manager import AsyncKernelManager
+        from traitlets import default
+
+        class IPCKernelManager(AsyncKernelManager):
+            @default("transport")
+            def _default_transport(self):
+                return "ipc"
+
+            @default("ip")
+            def _default_ip(self):
+                return str(Path(os.environ.get("JUPYTER_RUNTIME_DIR") or ".") / f"k-{uuid.uuid4().hex[:12]}")
+
+        _ipc_manager = IPCKernelManager
+    return _ipc_manager
 
 
 # ---------------------------------------------------------------------------------------------
