@@ -30,9 +30,9 @@ def lazy_exports(package: str, exports: dict[str, str]):
         module = exports.get(name)
         if module is None:
             raise AttributeError(f"module {package!r} has no attribute {name!r}")
-        value = getattr(importlib.import_module(module, package), name)
-        setattr(sys.modules[package], name, value)
-        return value
+        # Not cached in the package: the defining module stays the one place a name lives (a
+        # test or a notebook that patches it there is seen everywhere).
+        return getattr(importlib.import_module(module, package), name)
 
     def __dir__() -> list[str]:
         return sorted(set(sys.modules[package].__dict__) | set(exports))

@@ -187,16 +187,24 @@ def _multipliers(text: str) -> list[float]:
 @click.option("--db", help=DB_HELP)
 @click.option("--scenario", "scenarios", multiple=True, metavar="FILE", help="Scenario YAML (repeatable); today's mix is always shown.")
 @click.option("--multipliers", default="1,10,50,100", show_default=True, help="Volume multiples of the observed traffic.")
-@click.option("--prices", "prices_file", metavar="FILE", help="Price overrides YAML (discounts, aliases, self-hosted models).")
+@click.option("--prices", "prices_file", metavar="FILE",
+              help="Price overrides YAML for this run only (default: the database's price book, set with "
+                   "`workbench prices --db DB --prices FILE`; the database's book stays as it was).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document on stdout.")
 def project(db, scenarios, multipliers, prices_file, as_json) -> None:
-    """Monthly cost at each volume multiple, for today's mix and each scenario."""
+    """Monthly cost at each volume multiple, for today's mix and each scenario.
+
+    Priced with the database's price book. A scenario that routes traffic to a model with no
+    price is refused (exit 2); a match on a feature, model or prompt version no call has is a
+    warning naming the closest existing values."""
     from . import store
     from .cost.projection import project as run
 
     mults = _multipliers(multipliers)
     con = store.connect(db)
     result = run(con, list(scenarios), mults, prices_file, sensitivity_at=mults[len(mults) // 2])
+    for note in result["provenance"]["price_book"]["notes"]:
+        _echo(f"note: {note}", err=True)
     if as_json:
         _emit_json(result)
         return
@@ -211,8 +219,12 @@ def project(db, scenarios, multipliers, prices_file, as_json) -> None:
         row["savings"] = f"{last['savings_pct']:.1%}" if last["savings_pct"] is not None else "–"
         if last["p10_usd"] is not None:
             row[f"P10–P90 at {last['multiplier']:g}x"] = f"{last['p10_usd']:,.0f}–{last['p90_usd']:,.0f}"
+        if result["warnings"]:
+            row["check"] = (f"WARNING x{len(s['warnings'])}: see below" if s["warnings"] else "ok")
         rows.append(row)
     _table(rows, title="Projected monthly cost (USD)")
+    for w in result["warnings"]:
+        _echo(f"WARNING: {w['message']}" + (f" [{w['file']}: {w['where']}]" if w.get("file") else ""), err=True)
     for s in result["scenarios"]:
         if s.get("break_even"):
             be = s["break_even"]
@@ -228,45 +240,90 @@ def project(db, scenarios, multipliers, prices_file, as_json) -> None:
                    f"({u.get('price_status')}); they are excluded from every total above", err=True)
     lc = result["logged_cost_check"]
     if lc.get("compared"):
-        click.echo(f"logged cost check: {lc['share_disagreeing']:.1%} of {lc['compared']:,} calls with a logged cost "
-                   f"disagree with the price book by more than {lc['tolerance']:.0%} "
-                   f"(logged ${lc['logged_total_usd']:,.2f} vs computed ${lc['computed_total_usd']:,.2f})")
-    click.echo(f"price book {p['price_book_version']}; data {p['data_fingerprint'][:16]}; workbench {p['workbench_version']}")
+        click.echo(f"logged cost check: {lc['summary']}")
+    pb = p["price_book"]
+    which = (f"this run only: {pb['overrides_file']}" if pb["scope"] == "this run" else pb["database_book"])
+    click.echo(f"price book {p['price_book_version']} ({which}); data {p['data_fingerprint'][:16]}; "
+               f"workbench {p['workbench_version']}")
 
 
 @cli.command()
 @click.argument("models", nargs=-1)
 @click.option("--provider", help="Provider the calls were made through (e.g. azure, bedrock).")
-@click.option("--prices", "prices_file", metavar="FILE", help="Price overrides YAML.")
+@click.option("--prices", "prices_file", metavar="FILE",
+              help="Price overrides YAML. With --db (or no MODELS): make it the database's price book, which "
+                   "every later command, notebook and report uses.")
+@click.option("--no-overrides", is_flag=True,
+              help="With --db: make litellm's list prices (no overrides) the database's price book.")
 @click.option("--db", help=DB_HELP + " Without MODELS: list how every logged model resolves.")
 @click.option("--json", "as_json", is_flag=True)
-def prices(models, provider, prices_file, db, as_json) -> None:
-    """Explain how a model name resolves in the price book and what it costs."""
-    from .cost.pricing import explain, explain_logged
+def prices(models, provider, prices_file, no_overrides, db, as_json) -> None:
+    """Explain how a model name resolves in the price book and what it costs.
 
+    \b
+    workbench prices --db D --prices overrides.yaml   sets D's price book (file, sha256, map version)
+    workbench prices --db D                           shows D's price book and its models
+    workbench prices MODEL [--prices F]               a name against the map (+ F), no database"""
+    from .cost.pricing import ensure_price_book, explain, explain_logged, set_price_book
+
+    if prices_file and no_overrides:
+        raise click.UsageError("give --prices FILE or --no-overrides, not both")
+    if models and not db and no_overrides:
+        raise click.UsageError("--no-overrides sets a database's price book: give --db")
+    con = None
+    if db or not models:
+        from . import store
+
+        con = store.connect(db)
+        if prices_file or no_overrides:
+            set_price_book(con, prices_file or None, set_by="workbench prices")
+        used = ensure_price_book(con)
+        _echo(f"{'price book set' if prices_file or no_overrides else 'price book'} of {store.resolve_db_path(db)}: "
+              f"{used['database_book']}", err=True)
+        for note in used["notes"]:
+            _echo(f"note: {note}", err=True)
+        prices_file = used["overrides_path"]  # the file this database prices with (a stored copy if it changed)
     if models:
         docs = [explain(m, provider, prices_file) for m in models]
     else:
-        from . import store
-
-        docs = explain_logged(store.connect(db), prices_file)
+        docs = explain_logged(con, prices_file)
     if as_json:
         _emit_json(docs)
         return
     rows = []
     for d in docs:
         rate = lambda k: (d.get("entry_prices") or {}).get(k)  # noqa: E731
-        rows.append({"model": d["model"], "provider": d.get("provider"), "price key": d.get("price_key") or "UNPRICED",
+        key = d.get("price_key") or (f"FREE PER MAP — verify ({d.get('map_key')})" if d.get("status") == "free_per_map"
+                                     else "UNPRICED")
+        rows.append({"model": d["model"], "provider": d.get("provider"), "price key": key,
                      "rule": d.get("match_rule"),
                      "$/1M in": _per_m(rate("input_cost_per_token")), "$/1M out": _per_m(rate("output_cost_per_token")),
                      "$/1M cache read": _per_m(rate("cache_read_input_token_cost"))})
     _table(rows, title="Price book")
+    from .cost.book import load_price_book
+    from .cost.pricemap import map_date
+
+    book = load_price_book(prices_file)
+    day, what = map_date(book.map_path)
+    _echo(f"price map: litellm {book.litellm_version}, dated {day} ({what}); book {book.version}")
+    for d in docs:
+        if d.get("note"):
+            _echo(f"note: {d['model']}: {d['note']}", err=True)
     if any(not d.get("priced") for d in docs):
         click.echo("unpriced models are excluded from cost totals; add them to a --prices file (models: or aliases:)", err=True)
 
 
 def _per_m(v):
-    return None if v is None else round(float(v) * 1e6, 4)
+    """USD per token -> "$ per 1M tokens" to its significant digits, at least cents ($1.25,
+    $0.075, $15.00, $0.00002): ten significant digits absorb float noise (1.25e-6 x 1e6 =
+    1.2499999999999998), then trailing zeros beyond the cents go; never scientific notation."""
+    if v is None:
+        return None
+    from decimal import Decimal
+
+    text = format(Decimal(f"{float(v) * 1e6:.10g}"), "f")
+    whole, _, frac = text.partition(".")
+    return f"${whole}.{frac.rstrip('0').ljust(2, '0')}"
 
 
 @cli.command()
@@ -500,7 +557,16 @@ def main(argv: list[str] | None = None) -> None:
         interrupted.append(signum)
         raise KeyboardInterrupt
 
-    signal.signal(signal.SIGINT, on_sigint)
+    previous = signal.signal(signal.SIGINT, on_sigint)
+    try:
+        _run(args, interrupted)
+    finally:
+        signal.signal(signal.SIGINT, previous)  # main() may run inside a notebook or a test
+    _skip_exit_collection()
+    sys.exit(0)
+
+
+def _run(args: list[str], interrupted: list) -> None:
     try:
         cli.main(args=args, prog_name="workbench", standalone_mode=False)
     except (click.exceptions.Abort, KeyboardInterrupt):
@@ -521,8 +587,6 @@ def main(argv: list[str] | None = None) -> None:
             click.echo(_interrupted_line(args), err=True)
             sys.exit(130)
         raise
-    _skip_exit_collection()
-    sys.exit(0)
 
 
 if __name__ == "__main__":
