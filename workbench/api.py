@@ -18,6 +18,7 @@ class Workbench:
     >>> wb.ingest(["logs/"])            # IngestReport: per-file reconciliation
     >>> wb.summary(by="feature")        # pandas DataFrame
     >>> wb.calls().filter("status = 'error'").df()
+    >>> wb.set_prices("data/prices.yaml")   # this database's price book, for every later use
     """
 
     def __init__(self, db: str | os.PathLike | None = None, *, read_only: bool = False):
@@ -52,27 +53,49 @@ class Workbench:
 
     def project(self, scenarios: Iterable[str | os.PathLike] = (), multipliers=(1, 10, 50, 100),
                 prices: str | os.PathLike | None = None) -> dict:
-        """Monthly cost per scenario x multiplier, with provenance (see `workbench project`)."""
+        """Monthly cost per scenario x multiplier, with provenance (see `workbench project`).
+
+        Priced with this database's book (`set_prices`); `prices` names other overrides for this
+        call only (the database's book is restored afterwards). Scenario checks are in the result's
+        `warnings`; a routing target with no price raises WorkbenchError."""
         from .cost.projection import project
 
         return project(self.con, list(scenarios), multipliers, prices)
 
     def projector(self, prices: str | os.PathLike | None = None):
-        """A Projector over this database: build the profile once, evaluate scenarios in milliseconds."""
-        from .cost.pricing import build_price_book
+        """A Projector over this database: build the profile once, evaluate scenarios in milliseconds.
+
+        Its book is this database's (`set_prices`) unless `prices` names other overrides; the
+        tables in the database are not changed by `prices`."""
         from .cost.book import load_price_book
         from .cost.engine import Projector
+        from .cost.pricing import ensure_price_book
         from .cost.profile import build_profile
 
-        build_price_book(self.con, prices)
-        return Projector(build_profile(self.con), load_price_book(prices))
+        path = prices or ensure_price_book(self.con)["overrides_path"]
+        return Projector(build_profile(self.con), load_price_book(path))
+
+    def set_prices(self, prices: str | os.PathLike | None) -> dict:
+        """Make `prices` (an overrides YAML; None: litellm's list prices) this database's price book:
+        every later command, notebook and report prices with it. Returns `price_book()`."""
+        from .cost.pricing import set_price_book
+
+        set_price_book(self.con, prices, set_by="Workbench.set_prices")
+        return self.price_book()
+
+    def price_book(self) -> dict:
+        """This database's price book: the overrides file as set, its sha256, the book version in
+        force, and notes (the file changed or vanished, the installed litellm changed)."""
+        from .cost.pricing import ensure_price_book
+
+        return ensure_price_book(self.con)
 
     def priced_calls(self) -> duckdb.DuckDBPyRelation:
-        """Every call with its price key, cost buckets and cost (NULL when unpriced)."""
-        from .cost.pricing import build_price_book
+        """Every call with its price key, cost buckets and cost (NULL when unpriced), priced with
+        this database's book."""
+        from .cost.pricing import ensure_price_book
 
-        if not self.con.execute("SELECT count(*) FROM price_books").fetchone()[0]:
-            build_price_book(self.con)
+        ensure_price_book(self.con)
         return self.con.table("priced_calls")
 
     def assess(self, checklist: str | os.PathLike = "checklists/production-readiness.yaml",

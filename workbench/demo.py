@@ -47,6 +47,7 @@ def run_demo(out: Path) -> dict:
     for leftover in (db, db.with_suffix(".duckdb.wal")):
         leftover.unlink(missing_ok=True)
     with Workbench(db) as wb:
+        wb.set_prices(PRICES)  # the sample's negotiated prices are this database's book
         ingested = wb.ingest(sample_logs())
         wb.load_outcomes(SAMPLE / "outcomes.csv")
         projection = project(wb.con, sample_scenarios(), (1, 10, 50, 100), PRICES)

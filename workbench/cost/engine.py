@@ -3,10 +3,23 @@
 `Projector` builds the profile once; `evaluate(scenario)` is a few vectorised pandas operations
 over it (milliseconds whatever the call count). Levers apply in the order stated in
 `scenario.py`; rates come from the price book's `price_rates` (`RateTable`).
+
+Scenarios that cannot be right say so (`Projector.check`, in every `evaluate` result under
+`warnings`, each with `kind`, `where`, `value`, `closest` and a `message`):
+  * `no_traffic`: a routing `match:` value (feature, model or `provider/model`, prompt version)
+    that no call in the logs has, or a rule whose values exist but never together (or not in its
+    input-token range); a feature named under `tiers`, `semantic_cache_hit_rate` or
+    `prompt_cache.features` that no call has. Such a rule or setting moves nothing, so its saving
+    reads 0%; `closest` lists up to three existing values (difflib, similarity >= 0.6), or all of
+    them when there are ten or fewer and none is close.
+  * `unpriced_target`: a routing `to:` model the price book cannot price. Its share of traffic
+    would drop out of the totals and read as a saving; `evaluate` still lists it under `unpriced`
+    (never $0), and `workbench project` (`projection.project`) refuses the scenario.
 """
 
 from __future__ import annotations
 
+import difflib
 import math
 from dataclasses import dataclass, field
 
@@ -203,6 +216,14 @@ class Projector:
         self.rates = RateTable(self.book)
         self._base_cost: pd.DataFrame | None = None
         self._priced: dict[str, pd.DataFrame] = {}  # scenario digest -> priced frame
+        self._checked: dict[str, list[dict]] = {}  # scenario digest -> warnings
+
+    def check(self, sc: Scenario) -> list[dict]:
+        """What in the scenario cannot be right: match values no call has, unpriced routing targets."""
+        key = sc.digest()
+        if key not in self._checked:
+            self._checked[key] = scenario_warnings(self.profile.rows, sc, self.rates)
+        return [dict(w) for w in self._checked[key]]
 
     def priced(self, sc: Scenario) -> pd.DataFrame:
         """The profile after the scenario's levers, with rates and cost per row (a fresh copy)."""
@@ -310,6 +331,7 @@ class Projector:
             "scenario": sc.name, "description": sc.description, "scenario_hash": sc.digest(),
             "multipliers": out,
             "unpriced": _records(unpriced),
+            "warnings": self.check(sc),
             "break_even": self.break_even(sc) if (df["pricing_basis"] == "self_hosted").any() else None,
         }
 
@@ -380,6 +402,80 @@ class Projector:
                            cost(sc.model_copy(update={"prompt_cache": sc.prompt_cache.model_copy(update={"read_share": max(rs - 0.1, 0.0)})}))))
         rows = [{"lever": name, "low_usd": min(a, b), "high_usd": max(a, b), "swing_usd": abs(b - a)} for name, a, b in levers]
         return sorted(rows, key=lambda r: -r["swing_usd"])
+
+
+# ---------------------------------------------------------------------------------------------
+# Scenario checks
+# ---------------------------------------------------------------------------------------------
+
+
+def closest(value: str, candidates, n: int = 3) -> list[str]:
+    """Up to `n` existing values like `value` (difflib ratio >= 0.6, case-insensitive); all of them
+    when there are ten or fewer and none is close."""
+    cands = sorted({str(c) for c in candidates if c is not None and not (isinstance(c, float) and math.isnan(c))})
+    lower = {c.lower(): c for c in cands}
+    got = [lower[c] for c in difflib.get_close_matches(str(value).lower(), list(lower), n=n, cutoff=0.6)]
+    return got or (cands if len(cands) <= 10 else [])
+
+
+def _rule_label(i: int, r) -> str:
+    return f"routing rule {i + 1}" + (f" ({r.name!r})" if r.name else f" ({r.share:.0%} -> {r.to})")
+
+
+def scenario_warnings(rows: pd.DataFrame, sc: Scenario, rates: RateTable | None = None) -> list[dict]:
+    """The checks of `Projector.check` over a profile's rows (see the module docstring)."""
+    out: list[dict] = []
+    features = set(rows["feature"].dropna())
+    models = set(rows["model"].dropna())
+    both = set((rows["provider"].fillna("") + "/" + rows["model"].fillna("")).loc[rows["model"].notna()])
+    versions = set(rows["prompt_version"].dropna())
+
+    def no_traffic(where: str, what: str, col: str, value, pool) -> None:
+        near = closest(value, pool)
+        hint = f"; closest existing: {', '.join(repr(x) for x in near)}" if near else ""
+        out.append({"kind": "no_traffic", "scenario": sc.name, "where": where, "field": col, "value": value,
+                    "closest": near,
+                    "message": f"scenario {sc.name!r}: {what} names {col} {value!r}, which no call in the logs "
+                               f"has, so it moves nothing (its saving reads 0%){hint}"})
+
+    for i, r in enumerate(sc.routing):
+        label, m = _rule_label(i, r), r.match
+        missing = False
+        for col, values, pool in (("feature", m.feature, features), ("model", m.model, models | both),
+                                    ("prompt_version", m.prompt_version, versions)):
+            for v in values or []:
+                if v not in pool:
+                    missing = True
+                    no_traffic(f"routing[{i}].match.{col}", label, col, v,
+                               (pool if "/" in str(v) else models) if col == "model" else pool)
+        if not missing and not _match_mask(rows, m).any():
+            out.append({"kind": "no_traffic", "scenario": sc.name, "where": f"routing[{i}].match", "field": None,
+                        "value": m.model_dump(exclude_none=True), "closest": [],
+                        "message": f"scenario {sc.name!r}: {label} matches no traffic: each value it names exists, "
+                                   "but no call has them together (or in its input-token range), so it moves nothing"})
+        if rates is not None:
+            res = rates.resolution(r.provider, r.to)
+            if res.price_key is None:
+                book = rates.book
+                pool = [*getattr(book, "entries", {}), *(getattr(book, "aliases", None) or {}),
+                        *(getattr(book, "self_hosted", None) or {})]
+                near = closest(r.to, pool) if len(pool) > 10 else []
+                hint = f" (closest priced names: {', '.join(near)})" if near else ""
+                out.append({"kind": "unpriced_target", "scenario": sc.name, "where": f"routing[{i}].to",
+                            "field": "to", "value": r.to, "provider": r.provider, "closest": near,
+                            "message": f"scenario {sc.name!r}: {label} sends {r.share:.0%} of the traffic it matches "
+                                       f"to {r.to!r}" + (f" (provider {r.provider})" if r.provider else "")
+                                       + f", which the price book cannot price{hint}: that traffic is left out of "
+                                       "every total, which reads as a saving. Fix the name, or price it in the "
+                                       "overrides file (models:, aliases: or self_hosted:)"})
+    for where, keys in (("tiers", list(sc.tiers)),
+                        ("semantic_cache_hit_rate", list(sc.semantic_cache_hit_rate)
+                         if isinstance(sc.semantic_cache_hit_rate, dict) else []),
+                        ("prompt_cache.features", list(sc.prompt_cache.features))):
+        for f in keys:
+            if f != "*" and f not in features:
+                no_traffic(f"{where}.{f}", where, "feature", f, features)
+    return out
 
 
 def _scaled(row: dict, columns: tuple[str, ...], factor: float) -> dict:

@@ -27,8 +27,16 @@ Overrides (YAML, validated; see `data/prices.yaml`)
                  its capacity cost is the projection's job. Only models listed here get a
                  zero price: an unknown model is *unpriced* (cost NULL), never $0.
     batch_fallback: `base` (default) or `half`: the rate used for a batch call on a model
-                 with no `_batches` prices (litellm's batch calculator halves the standard
-                 rates; we keep the list rate unless you say otherwise).
+                 with no `_batches` prices whose provider publishes no batch discount (see
+                 PUBLISHED_BATCH_DISCOUNT: those always get half the standard rates, which
+                 is what they bill). litellm's batch calculator halves every provider; we keep
+                 the list rate there unless you say otherwise, and the projection warns
+                 (rate_source `base_fallback`).
+
+Twin keys
+    `provider/model` and `model` entries of one provider (bedrock and bedrock_converse are one)
+    with the same standard input and output rates are one offering: the one without `_batches` rates takes the other's (marked
+    `workbench_batch_rates_from` in the entry; rate_source `twin_batches`).
 """
 
 from __future__ import annotations
@@ -46,8 +54,21 @@ from typing import Any, Literal
 from ..errors import WorkbenchError
 
 MAP_FILE = "model_prices_and_context_window_backup.json"
-TIERS = ("default", "batch", "flex", "priority")
-_TIER_SUFFIX = {"default": "", "flex": "_flex", "priority": "_priority"}
+TIERS = ("default", "batch", "flex", "priority", "ultrafast", "balanced")
+_TIER_SUFFIX = {"default": "", "flex": "_flex", "priority": "_priority", "ultrafast": "_ultrafast", "balanced": "_balanced"}
+# Rows of `price_rates` for calls inside an `off_peak_pricing` window: service_tier `<tier>:off_peak`.
+OFF_PEAK = ":off_peak"
+# Providers (litellm_provider) that publish a batch API at half the standard price. A batch call on a
+# model whose entry has no `_batches` rates is billed at half its standard rates there (rate_source
+# `published_batch_discount`); elsewhere `batch_fallback` decides (list price by default).
+#   openai / azure: Batch API and Azure OpenAI Global Batch, 50% off; anthropic: Message Batches, 50%;
+#   gemini / vertex_ai: Gemini Batch API and Vertex batch prediction (Gemini, Claude), 50%;
+#   bedrock: batch inference at 50% of on-demand; mistral, groq, together_ai: batch APIs at 50%.
+PUBLISHED_BATCH_DISCOUNT = dict.fromkeys(
+    ("openai", "text-completion-openai", "azure", "azure_text", "anthropic", "gemini", "vertex_ai-language-models",
+     "vertex_ai-anthropic_models", "bedrock", "bedrock_converse", "mistral", "groq", "together_ai"), 0.5)
+# Set by `_load_map` on an entry whose `_batches` rates were copied from its twin key.
+TWIN_BATCH_MARKER = "workbench_batch_rates_from"
 # Suffixes litellm strips when a tier key is missing (longest first, like litellm).
 _NONSTANDARD_SUFFIXES = ("_ultrafast", "_priority", "_balanced", "_flex", "_fast", "_batches", "_decisions")
 _RATE_PREFIXES = (
@@ -131,7 +152,57 @@ def _load_map(path: str, mtime_ns: int, size: int) -> tuple[dict[str, dict], str
     if not isinstance(data, dict):
         raise WorkbenchError(f"{path}: the litellm price map is not a JSON object")
     entries = {k: v for k, v in data.items() if k != "sample_spec" and isinstance(v, dict) and _has_token_price(v)}
+    _borrow_twin_batch_rates(entries)
     return entries, sha
+
+
+def _is_batch_key(key: str) -> bool:
+    return key.endswith("_batches") and "cost" in key
+
+
+def _provider_family(provider: str | None) -> str | None:
+    """bedrock_converse is bedrock; vertex_ai-language-models is vertex_ai."""
+    if not provider:
+        return provider
+    return "bedrock" if provider.startswith("bedrock") else provider.split("-", 1)[0]
+
+
+def _borrow_twin_batch_rates(entries: dict[str, dict]) -> None:
+    """Twin keys (`provider/model` and `model`) of one provider (family: bedrock_converse is
+    bedrock) that agree on the standard input and output rates are the same offering: the one without `_batches` rates takes them from the one that has
+    them (marked with TWIN_BATCH_MARKER). Twins that disagree on the standard rates are different
+    offerings (a reseller, another cloud) and keep their own entries."""
+    for key in [k for k in entries if "/" in k]:
+        bare = key.split("/", 1)[1]
+        twin = entries.get(bare)
+        if twin is None:
+            continue
+        a, b = entries[key], twin
+        if (_num(a, "input_cost_per_token"), _num(a, "output_cost_per_token")) != (
+            _num(b, "input_cost_per_token"), _num(b, "output_cost_per_token")
+        ) or _num(a, "input_cost_per_token") is None:
+            continue
+        if _provider_family(a.get("litellm_provider")) != _provider_family(b.get("litellm_provider")):
+            continue
+        has_a, has_b = (_num(e, "input_cost_per_token_batches") is not None for e in (a, b))
+        if has_a == has_b:
+            continue
+        (src_key, src), (dst_key, dst) = ((key, a), (bare, b)) if has_a else ((bare, b), (key, a))
+        entries[dst_key] = {**dst, **{k: v for k, v in src.items() if _is_batch_key(k) and k not in dst},
+                            TWIN_BATCH_MARKER: src_key}
+
+
+def map_date(path: Path) -> tuple[str, str]:
+    """The price map's date and what that date is, for `workbench prices`.
+
+    Neither the map (no date field) nor litellm's installed metadata (METADATA, RECORD, WHEEL)
+    records a release date, and reading one from PyPI would need the network. So the date is
+    the map file's mtime, which pip sets when it unpacks the wheel: the day this litellm was
+    installed. The prices are those of the litellm version named beside it, at most that recent.
+    """
+    from datetime import datetime, timezone
+
+    return datetime.fromtimestamp(path.stat().st_mtime, timezone.utc).date().isoformat(), "map file mtime: installed"
 
 
 # ---------------------------------------------------------------------------------------
@@ -143,7 +214,7 @@ _KNOWN_RATE_KEY = re.compile(
     r"|output_cost_per_reasoning_token)(_above_1hr)?(_above_\d+k?_tokens)?(_(batches|flex|priority))?$"
 )
 _META_KEYS = {"litellm_provider", "mode", "max_input_tokens", "max_output_tokens", "max_tokens", "source",
-              "tiered_pricing"}
+              "tiered_pricing", "off_peak_pricing", "provider_specific_entry"}
 
 
 def _overrides_models():

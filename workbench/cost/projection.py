@@ -2,6 +2,18 @@
 
 Every projection records what it stands on — price-book version, scenario hashes, data
 fingerprint, workbench version — so a figure can be reproduced tomorrow.
+
+Prices: the database's own price book (`workbench prices --db D --prices FILE` sets it; see
+`pricing.ensure_price_book`) unless `overrides` names another file, which prices this run only:
+the database's book is restored when the projection is done (`pricing.priced_with`). What was
+used is `provenance.price_book` (scope `database` or `this run`, the file, its sha256, notes).
+
+A scenario whose routing sends traffic `to:` a model the book cannot price is refused
+(WorkbenchError naming the scenario file, the rule and the model, and what to do): its totals
+would leave that traffic out and read as a saving. With `refuse_unpriced=False` (the report and
+the notebooks, so one bad file does not blank a client's report) such a scenario is left out of
+`scenarios` and listed under `refused` (file, scenario, messages) and in `warnings` instead. Other checks (`match:` values no call has)
+are warnings: per scenario under `warnings`, all of them under the document's `warnings`.
 """
 
 from __future__ import annotations
@@ -11,6 +23,7 @@ from pathlib import Path
 from typing import Callable
 
 from .. import __version__
+from ..errors import WorkbenchError
 from .engine import Projector
 from .profile import build_profile
 from .scenario import BASELINE, DEFAULT_MULTIPLIERS, Scenario, load_scenario
@@ -36,19 +49,56 @@ def cost_per_outcome(con) -> list[dict]:
 
 def project(con, scenario_paths: list[str | Path] = (), multipliers=DEFAULT_MULTIPLIERS,
             overrides: str | Path | None = None, sensitivity_at: float | None = 10.0,
-            sensitivity_for: Callable[[list[dict]], str | None] | None = None) -> dict:
+            sensitivity_for: Callable[[list[dict]], str | None] | None = None,
+            refuse_unpriced: bool = True) -> dict:
     """Project monthly cost for each scenario file (and today's mix) at each multiplier.
 
     The sensitivity ranking (at `sensitivity_at`x) is worked out for every scenario, or, with
     `sensitivity_for`, only for the one it names given the results (it prices dozens of variants)."""
-    from .book import load_price_book
-    from .pricing import build_price_book, logged_cost_disagreement, unpriced
+    from .pricing import priced_with
 
-    info = build_price_book(con, overrides)
-    book = load_price_book(overrides)
+    with priced_with(con, overrides or None) as used:
+        return _project(con, used, scenario_paths, multipliers, sensitivity_at, sensitivity_for, refuse_unpriced)
+
+
+def unpriced_targets(projector: Projector, loaded: list[tuple[Scenario, str | None]]) -> list[dict]:
+    """Per scenario that routes traffic to a model with no price: file, scenario, warnings."""
+    out = []
+    for sc, path in loaded:
+        ws = [dict(w, file=path) for w in projector.check(sc) if w["kind"] == "unpriced_target"]
+        if ws:
+            out.append({"file": path, "scenario": sc.name, "warnings": ws,
+                        "message": "; ".join(w["message"] for w in ws)})
+    return out
+
+
+def refuse_unpriced_targets(projector: Projector, loaded: list[tuple[Scenario, str | None]]) -> None:
+    """Raise when a scenario routes traffic to a model with no price (see the module docstring)."""
+    problems = [f"{r['file'] or 'scenario ' + repr(r['scenario'])}: {w['where']}: {w['message']}"
+                for r in unpriced_targets(projector, loaded) for w in r["warnings"]]
+    if problems:
+        raise WorkbenchError(
+            "\n".join(problems) + "\nA scenario that routes traffic to a model with no price cannot be projected; "
+            "check the spelling with `workbench prices MODEL`, or add the model to the overrides file and make it "
+            "the database's book with `workbench prices --db DB --prices FILE`"
+        )
+
+
+def _project(con, used: dict, scenario_paths, multipliers, sensitivity_at, sensitivity_for,
+             refuse_unpriced: bool = True) -> dict:
+    from .book import load_price_book
+    from .pricing import logged_cost_disagreement, unpriced
+
+    book = load_price_book(used["overrides_path"])
     profile = build_profile(con)
     projector = Projector(profile, book)
     loaded = [(load_scenario(p), str(p)) for p in scenario_paths]
+    refused: list[dict] = []
+    if refuse_unpriced:
+        refuse_unpriced_targets(projector, loaded)
+    else:
+        refused = unpriced_targets(projector, loaded)
+        loaded = [(sc, p) for sc, p in loaded if sc.name not in {r["scenario"] for r in refused}]
     # today's mix always comes first, unless a file already defines the baseline
     scenarios: list[tuple[Scenario, str | None]] = (
         [] if any(sc.name == BASELINE.name for sc, _ in loaded) else [(BASELINE, None)]
@@ -57,6 +107,8 @@ def project(con, scenario_paths: list[str | Path] = (), multipliers=DEFAULT_MULT
     for sc, path in scenarios:
         r = projector.evaluate(sc, multipliers)
         r["file"] = path
+        for w in r["warnings"]:
+            w["file"] = path
         if sensitivity_at and sensitivity_for is None:
             r["sensitivity"] = projector.sensitivity(sc, sensitivity_at)
         results.append(r)
@@ -70,9 +122,12 @@ def project(con, scenario_paths: list[str | Path] = (), multipliers=DEFAULT_MULT
     return _plain({
         "provenance": {
             "workbench_version": __version__,
-            "price_book_version": info.book_version,
-            "litellm_version": info.litellm_version,
-            "price_map_sha256": info.map_sha256,
+            "price_book_version": book.version,
+            "litellm_version": book.litellm_version,
+            "price_map_sha256": book.map_sha256,
+            "price_book": {k: (str(used[k]) if k == "set_at" and used.get(k) is not None else used.get(k))
+                           for k in ("scope", "overrides_file", "overrides_sha256", "book_version",
+                                     "database_book", "set_at", "notes")},
             "data_fingerprint": profile.fingerprint,
             "scenario_hashes": {r["scenario"]: r["scenario_hash"] for r in results},
             "generated_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
@@ -89,6 +144,8 @@ def project(con, scenario_paths: list[str | Path] = (), multipliers=DEFAULT_MULT
         "cost_per_outcome_today": outcomes,
         "cost_per_outcome_method": per_outcome,
         "scenarios": results,
+        "refused": refused,
+        "warnings": [w for r in refused for w in r["warnings"]] + [w for r in results for w in r["warnings"]],
     })
 
 

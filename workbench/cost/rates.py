@@ -1,24 +1,48 @@
 """Rate expansion: one price-map entry -> the rows of `price_rates` (per tier and context band).
 
 How a call is priced (litellm's rules, `generic_cost_per_token` / `batch_cost_calculator`)
-    cost = uncached input x input + cache reads x cache_read + 5m writes x cache_write
-         + 1h writes x cache_write_1h + text output x output + reasoning x reasoning
+    cost = (uncached input x input + cache reads x cache_read + 5m writes x cache_write
+         + 1h writes x cache_write_1h + text output x output + reasoning x reasoning)
+         x rate_multiplier x (1 - discount)
     with uncached = input - cache_read - cache_write and text output = output - reasoning.
     * A missing cache-read or cache-write rate is the input rate; a missing 1-hour write rate
       is the 5-minute write rate; a missing reasoning rate is the output rate.
-    * Tiers flex / priority use the `_flex` / `_priority` key of each rate, else the base key.
-      batch uses `_batches` keys; cache reads and writes without a `_batches` rate bill at
+    * Tiers flex / priority / ultrafast / balanced use the `_flex` / `_priority` /
+      `_ultrafast` / `_balanced` key of each rate, else the base key (`fast` = priority, as
+      in litellm). ultrafast / balanced rows exist only for entries with such keys; a call in
+      those tiers on another entry takes the default rows (rate_source `base_fallback`).
+    * batch uses `_batches` keys; cache reads and writes without a `_batches` rate bill at
       the batch input rate and all completion tokens at the batch output rate (litellm's
-      batch calculator); a model with no `_batches` input rate falls back per
-      `batch_fallback`.
+      batch calculator). An entry with no `_batches` input rate:
+        1. twin: `provider/model` and `model` of one provider with the same standard input
+           and output rates are one offering; the one without `_batches` takes the other's
+           (pricemap._borrow_twin_batch_rates; rate_source `twin_batches`);
+        2. published discount: the provider publishes a batch API at half price
+           (PUBLISHED_BATCH_DISCOUNT: OpenAI, Azure OpenAI, Anthropic, Gemini, Vertex AI,
+           Bedrock, Mistral, Groq, Together): every standard rate of every band halved
+           (rate_source `published_batch_discount`);
+        3. otherwise `batch_fallback`: `base` = list price (rate_source `base_fallback`,
+           which the projection warns about), `half` = halved (`half_of_base`).
     * Context thresholds (`*_above_128k_tokens`, `_200k`, `_272k`, ...): when input_tokens
       exceed a threshold (>= for xAI), EVERY token type of the request uses the
       above-threshold rate where one is given (not marginal pricing). `tiered_pricing`
       tables (Dashscope) are all-or-nothing per request too.
+    * off_peak_pricing (DeepSeek, Tencent): inside a window the block's rates REPLACE the
+      rates of the call's tier and band (litellm's apply_off_peak_pricing); a rate the block
+      does not give stays standard, a missing cache rate is the off-peak input rate. Emitted
+      as `<tier>:off_peak` rows (not for batch); the window test on the call's `ts` is in
+      the `priced_calls` view (migration 0007), reading the entry snapshot in `prices`.
+    * provider_specific_entry (Anthropic): x the factor for `attributes.inference_geo`
+      (us: 1.1; global / not_available: 1) and x `fast` when `attributes.speed` = 'fast'
+      (2); applied in the view to every bucket, batch included (litellm's batch calculator
+      skips it).
     * Discounts multiply every bucket by (1 - discount).
-    Not modelled: off-peak windows, regional uplifts, audio/image/video tokens,
-    per-request / per-second / per-query fees (the canonical call record has no such
-    counts).
+    Where the map is silent or two keys disagree: the entry the call resolved to wins; a twin
+    is borrowed from only for batch rates and only when the standard rates agree; a missing
+    rate falls back as above, never to $0.
+    Not modelled: regional uplifts (OpenAI data residency, Vertex regional endpoints: the
+    canonical record has no region), audio/image/video tokens, per-request / per-second /
+    per-query fees (the canonical call record has no such counts), 12-hour cache writes.
     The rates are expanded in Python per used price key into `price_rates` (a handful of
     rows per model); the per-call arithmetic is one SQL view, `priced_calls`, over an ASOF
     join on the context band. No Python loop ever touches calls.
@@ -34,7 +58,10 @@ from .pricemap import (
     _RATE_PREFIXES,
     _THRESHOLD_PREFIXES,
     _TIER_SUFFIX,
+    OFF_PEAK,
+    PUBLISHED_BATCH_DISCOUNT,
     TIERS,
+    TWIN_BATCH_MARKER,
     _num,
 )
 
@@ -71,6 +98,12 @@ def _finish(inp, out, cc, cc1h, cr, reasoning) -> dict:
     )
 
 
+def _off_peak(op: dict | None, key: str, rate):
+    """litellm's _off_peak_rate: the window's rate replaces the standard one where it gives one."""
+    v = _num(op, key) if op else None
+    return rate if v is None else v
+
+
 def _reasoning_rate(entry: dict, tier: str, band_output: float) -> float:
     """litellm's _resolve_reasoning_token_cost."""
     suffix = _TIER_SUFFIX.get(tier, "")
@@ -83,14 +116,15 @@ def _reasoning_rate(entry: dict, tier: str, band_output: float) -> float:
     return band_output if std is None else std
 
 
-def _generic_bands(entry: dict, tier: str, inclusive: bool) -> list[dict]:
-    """litellm's _get_token_base_cost for the default / flex / priority tiers."""
+def _generic_bands(entry: dict, tier: str, inclusive: bool, op: dict | None = None) -> list[dict]:
+    """litellm's _get_token_base_cost for the default / flex / priority / ultrafast / balanced tiers;
+    with `op` (an open off_peak_pricing block), apply_off_peak_pricing on top of each band."""
     inp = _tier_get(entry, "input_cost_per_token", tier, 0.0)
     out = _tier_get(entry, "output_cost_per_token", tier, 0.0)
     if not out:
         out = _num(entry, "output_cost_per_image_token") or out
     cc = _tier_get(entry, "cache_creation_input_token_cost", tier)
-    cc1h = _num(entry, "cache_creation_input_token_cost_above_1hr")
+    cc1h = _tier_get(entry, "cache_creation_input_token_cost_above_1hr", tier)
     cr = _tier_get(entry, "cache_read_input_token_cost", tier)
     suffix = _TIER_SUFFIX.get(tier, "")
     thresholds: dict[int, str] = {}
@@ -104,7 +138,20 @@ def _generic_bands(entry: dict, tier: str, inclusive: bool) -> list[dict]:
             thresholds.setdefault(_parse_threshold(spelled), spelled)
         except ValueError:
             continue
-    bands = [dict(above_input_tokens=-1, **_finish(inp, out, cc, cc1h, cr, _reasoning_rate(entry, tier, out)))]
+
+    def band(floor, inp, out, cc, cc1h, cr):
+        if op:
+            # a missing cache rate is the (off-peak) input rate; a missing 1h write the (off-peak) write
+            inp_op = _off_peak(op, "input_cost_per_token", inp)
+            cr = _off_peak(op, "cache_read_input_token_cost", inp_op if cr is None else cr)
+            cc = _off_peak(op, "cache_creation_input_token_cost", inp_op if cc is None else cc)
+            inp, out = inp_op, _off_peak(op, "output_cost_per_token", out)
+        reasoning = _off_peak(op, "output_cost_per_reasoning_token", None)
+        if reasoning is None:
+            reasoning = _reasoning_rate(entry, tier, out)
+        return dict(above_input_tokens=floor, **_finish(inp, out, cc, cc1h, cr, reasoning))
+
+    bands = [band(-1, inp, out, cc, cc1h, cr)]
     for value in sorted(thresholds):
         x = thresholds[value]
         inp = _tier_get(entry, f"input_cost_per_token_above_{x}_tokens", tier, inp)
@@ -112,9 +159,25 @@ def _generic_bands(entry: dict, tier: str, inclusive: bool) -> list[dict]:
         cc = _tier_get(entry, f"cache_creation_input_token_cost_above_{x}_tokens", tier, cc)
         cc1h = _tier_get(entry, f"cache_creation_input_token_cost_above_1hr_above_{x}_tokens", tier, cc1h)
         cr = _tier_get(entry, f"cache_read_input_token_cost_above_{x}_tokens", tier, cr)
-        bands.append(dict(above_input_tokens=_band_floor(value, inclusive),
-                          **_finish(inp, out, cc, cc1h, cr, _reasoning_rate(entry, tier, out))))
+        bands.append(band(_band_floor(value, inclusive), inp, out, cc, cc1h, cr))
     return bands
+
+
+def _off_peak_tiered(bands: list[dict], op: dict) -> list[dict]:
+    """apply_off_peak_pricing on `tiered_pricing` bands (their missing rates are already resolved)."""
+    out = []
+    for b in bands:
+        o = dict(b)
+        for col, key in (("input_rate", "input_cost_per_token"), ("output_rate", "output_cost_per_token"),
+                         ("cache_read_rate", "cache_read_input_token_cost"),
+                         ("cache_write_rate", "cache_creation_input_token_cost")):
+            o[col] = _off_peak(op, key, b[col])
+        if b["cache_write_1h_rate"] == b["cache_write_rate"]:
+            o["cache_write_1h_rate"] = o["cache_write_rate"]
+        o["reasoning_rate"] = _off_peak(op, "output_cost_per_reasoning_token",
+                                        o["output_rate"] if b["reasoning_rate"] == b["output_rate"] else b["reasoning_rate"])
+        out.append(o)
+    return out
 
 
 def _tiered_pricing_bands(entry: dict, tier: str) -> list[dict] | None:
@@ -149,15 +212,24 @@ def _tiered_pricing_bands(entry: dict, tier: str) -> list[dict] | None:
     return bands
 
 
-def _batch_bands(entry: dict, inclusive: bool, fallback: str) -> tuple[list[dict], str]:
-    """litellm's batch_cost_calculator: `_batches` keys, with `_above_Nk_tokens_batches` tiers."""
+def _batch_bands(entry: dict, std_entry: dict, inclusive: bool, fallback: str) -> tuple[list[dict], str]:
+    """litellm's batch_cost_calculator: `_batches` keys, with `_above_Nk_tokens_batches` tiers.
+
+    No `_batches` input rate: half the standard bands where the provider publishes a batch
+    discount (PUBLISHED_BATCH_DISCOUNT), else `fallback` (`base`: list price; `half`)."""
     if _num(entry, "input_cost_per_token_batches") is None and not any(
         _BATCH_THRESHOLD.match(k) and k.startswith("input_") for k in entry
     ):
-        base = _generic_bands(entry, "default", inclusive)
-        if fallback == "half":
-            return [dict(b, **{k: v / 2 for k, v in b.items() if k.endswith("_rate")}) for b in base], "half_of_base"
-        return base, "base_fallback"
+        base = _generic_bands(std_entry, "default", inclusive)
+        discount = PUBLISHED_BATCH_DISCOUNT.get(entry.get("litellm_provider"))
+        if discount is None and fallback == "half":
+            discount, source = 0.5, "half_of_base"
+        else:
+            source = "published_batch_discount"
+        if discount is None:
+            return base, "base_fallback"
+        keep = 1 - discount
+        return [dict(b, **{k: v * keep for k, v in b.items() if k.endswith("_rate")}) for b in base], source
     per_prefix: dict[str, dict[int, float]] = {p: {} for p in _RATE_PREFIXES}
     for key in entry:
         m = _BATCH_THRESHOLD.match(key)
@@ -181,31 +253,49 @@ def _batch_bands(entry: dict, inclusive: bool, fallback: str) -> tuple[list[dict
         cc1h = _num(entry, "cache_creation_input_token_cost_above_1hr_batches")
         bands.append(dict(above_input_tokens=-1 if band is None else _band_floor(band, inclusive),
                           **_finish(inp, out, cc, cc1h, cr, out)))
-    return bands, "tier"
+    return bands, "twin_batches" if entry.get(TWIN_BATCH_MARKER) else "tier"
+
+
+# Tiers that get rows only when the entry has keys for them (a handful of entries do).
+_SPARSE_TIERS = ("ultrafast", "balanced")
 
 
 def expand_rates(entry: dict, batch_fallback: str = "base") -> list[dict]:
-    """Every (service tier, context band) rate row for one price-book entry."""
+    """Every (service tier, context band) rate row for one price-book entry, plus the
+    `<tier>:off_peak` rows of an entry with `off_peak_pricing` (not for batch: litellm's batch
+    calculator has no off-peak rates)."""
     provider = entry.get("litellm_provider")
     inclusive = provider in _INCLUSIVE_THRESHOLD_PROVIDERS
+    std_entry = entry
+    if provider in _DEFAULT_CACHE_READ_RATIO and _num(entry, "cache_read_input_token_cost") is None:
+        inp = _num(entry, "input_cost_per_token")
+        if inp is not None:
+            std_entry = {**entry, "cache_read_input_token_cost": inp * _DEFAULT_CACHE_READ_RATIO[provider]}
+    op = entry.get("off_peak_pricing")
+    op = op if isinstance(op, dict) else None
     out: list[dict] = []
     for tier in TIERS:
         if tier == "batch":
-            bands, source = _batch_bands(entry, inclusive, batch_fallback)
-        else:
-            if provider in _DEFAULT_CACHE_READ_RATIO and _num(entry, "cache_read_input_token_cost") is None:
-                inp = _num(entry, "input_cost_per_token")
-                if inp is not None:
-                    entry = {**entry, "cache_read_input_token_cost": inp * _DEFAULT_CACHE_READ_RATIO[provider]}
-            bands = _tiered_pricing_bands(entry, tier)
-            source = "tiered_pricing"
-            if bands is None:
-                bands = _generic_bands(entry, tier, inclusive)
-                suffix = _TIER_SUFFIX[tier]
-                source = "tier" if not suffix or any(
-                    _num(entry, p + suffix) is not None for p in ("input_cost_per_token", "output_cost_per_token")
-                ) else "base_fallback"
+            bands, source = _batch_bands(entry, std_entry, inclusive, batch_fallback)
+            out.extend(dict(b, service_tier=tier, rate_source=source) for b in bands)
+            continue
+        if tier in _SPARSE_TIERS and not any(_TIER_SUFFIX[tier] in k for k in std_entry):
+            continue  # no such keys: priced_calls uses the default rows (rate_source base_fallback)
+        bands = _tiered_pricing_bands(std_entry, tier)
+        source = "tiered_pricing"
+        off = None
+        if bands is None:
+            bands = _generic_bands(std_entry, tier, inclusive)
+            off = _generic_bands(std_entry, tier, inclusive, op) if op else None
+            suffix = _TIER_SUFFIX[tier]
+            source = "tier" if not suffix or any(
+                _num(std_entry, p + suffix) is not None for p in ("input_cost_per_token", "output_cost_per_token")
+            ) else "base_fallback"
+        elif op:
+            off = _off_peak_tiered(bands, op)
         out.extend(dict(b, service_tier=tier, rate_source=source) for b in bands)
+        if off:
+            out.extend(dict(b, service_tier=tier + OFF_PEAK, rate_source="off_peak") for b in off)
     return out
 
 

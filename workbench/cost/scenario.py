@@ -26,6 +26,11 @@ Levers apply in this fixed, documented order (each sees the traffic the previous
 
 "Monthly" = the observed cost per day (the window from the first to the last call, in days)
 x 30.4375. The output states the window and the factor.
+
+A scenario that cannot be right says so (`engine.scenario_warnings`): a `match:` (or a
+`tiers` / `semantic_cache_hit_rate` / `prompt_cache.features` key) naming a feature, model or
+prompt version no call has is a warning with the closest existing values; a routing `to:` a
+model with no price is refused by `workbench project` (and listed as unpriced by `Projector`).
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """ipywidgets explorers: the finance cost explorer and the architects' checklist entry.
 
     from workbench.explore.widgets import cost_explorer
-    cost_explorer(db="pilot.duckdb", prices="data/prices.yaml")     # in JupyterLab or Voila
+    cost_explorer(db="pilot.duckdb")     # in JupyterLab or Voila (prices: the database's book)
 
 The explorer builds the workload profile ONCE (`Workbench.projector`), closes the database
 (so several Voila visitors can open the same file), and re-evaluates a scenario assembled from
@@ -139,10 +139,10 @@ def cost_explorer(db: str | os.PathLike | None = "", prices: str | os.PathLike |
     import ipywidgets as W
 
     from ..api import Workbench
-    from ..report.facts import DATA, resolve_db
+    from ..report.facts import resolve_db
 
     if projector is None:
-        prices = prices or (DATA / "prices.yaml" if (DATA / "prices.yaml").exists() else None)
+        prices = prices or None  # the database's own price book
         with Workbench(resolve_db(db)) as wb:
             projector = wb.projector(str(prices) if prices else None)
     st = state or ExplorerState()

@@ -2,6 +2,8 @@
 
 `ingest_paths` expands paths (files, directories, globs), ingests each file atomically and
 keeps going when one file is unusable, so a batch of exports is never half-lost to one bad file.
+When any call was accepted, the calls are priced with the database's price book before returning
+(`workbench.cost.pricing.ensure_price_book`): `priced_calls` shows costs straight after ingest.
 """
 
 from __future__ import annotations
@@ -31,6 +33,9 @@ PROGRESS_THRESHOLD = 32 * 2**20
 class IngestReport:
     results: list[IngestResult] = field(default_factory=list)
     errors: list[tuple[str, str]] = field(default_factory=list)  # (path, message)
+    # what `priced_calls` is priced with after this ingest (`ensure_price_book`), or None
+    price_book: dict | None = None
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -45,6 +50,8 @@ class IngestReport:
             "files": [r.as_dict() for r in self.results],
             "errors": [{"path": p, "error": e} for p, e in self.errors],
             "totals": self.totals(),
+            "price_book": self.price_book,
+            "warnings": list(self.warnings),
         }
 
 
@@ -118,7 +125,24 @@ def ingest_paths(
             bar.refresh()
     if bar is not None:
         bar.close()
+    if any(r.rows_accepted for r in report.results):
+        _price(con, report)
     return report
+
+
+def _price(con, report: IngestReport) -> None:
+    """Price the new calls with the database's own book, so `priced_calls` shows costs in any
+    DuckDB client right after ingest. A pricing problem (an overrides file that no longer
+    validates) never fails the ingest: it is a warning, and the calls read 'not_resolved'."""
+    from ..cost.pricing import ensure_price_book
+
+    try:
+        used = ensure_price_book(con)
+    except WorkbenchError as exc:
+        report.warnings.append(f"calls stored but not priced: {exc}")
+        return
+    report.price_book = {k: used[k] for k in ("book_version", "database_book", "rebuilt")}
+    report.warnings.extend(used["notes"])
 
 
 def _with_progress(con, path, fmt, options, bar, done: int, size: int) -> IngestResult:

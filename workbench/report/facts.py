@@ -7,6 +7,14 @@ papermill/nbconvert, so it is cheap to import inside a kernel. Data functions re
 dicts and small DataFrames (aggregated in DuckDB); `*_html` functions turn them into HTML
 fragments (in `sections.py`) styled by `CSS` (inline, system fonts: the report never fetches anything).
 
+Prices: every figure here is priced with the database's own price book (`workbench prices --db D
+--prices FILE` sets it; `cost.pricing.ensure_price_book`). A `prices` parameter (the report's, the
+notebooks') prices that run only: `projection` remembers it for the connection, so the pilot
+profile's "today" priced later in the same run uses it too, and the database's book is restored
+after each use. The bundled sample pilot's database has `data/prices.yaml` (its negotiated
+discounts) set as its book, so notebook 01, notebook 02, the report and `workbench project`
+all show the same "today" for it.
+
 Optional sections degrade gracefully: with no readiness module, no checklist or no eval tables
 the section says "not assessed" / "no eval runs" instead of failing the report.
 """
@@ -51,10 +59,12 @@ RECOMMEND_AT = 10.0
 
 def sample_db() -> Path:
     """The bundled sample pilot in a cached database (built once, atomically)."""
-    from ..demo import SAMPLE, sample_logs
+    from ..demo import PRICES, SAMPLE, sample_logs
 
     files = sample_logs() + [SAMPLE / "outcomes.csv"]
-    key = hashlib.sha256("|".join(f"{p.name}:{p.stat().st_size}" for p in files).encode()).hexdigest()[:12]
+    book = sha256_file(PRICES) if PRICES.exists() else "list"  # the sample's price book is part of the key
+    key = hashlib.sha256(("|".join(f"{p.name}:{p.stat().st_size}" for p in files) + f"|book:{book}").encode()
+                         ).hexdigest()[:12]
     cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "workbench"
     target = cache / f"sample-{__version__}-{key}.duckdb"
     if target.exists():
@@ -64,6 +74,10 @@ def sample_db() -> Path:
 
     tmp = Path(tempfile.mkdtemp(dir=cache)) / "sample.duckdb"
     with Workbench(tmp) as wb:
+        if PRICES.exists():  # the sample pilot's negotiated discounts are its book, before ingest prices it
+            from ..cost.pricing import set_price_book
+
+            set_price_book(wb.con, PRICES, set_by="sample pilot")
         wb.ingest(sample_logs())
         wb.load_outcomes(SAMPLE / "outcomes.csv")
     os.replace(tmp, target)
@@ -155,18 +169,35 @@ def cost_today(con, by: str = "feature") -> pd.DataFrame:
     ).df()
 
 
+# connection -> the `prices` file this run was given (the report's parameter): see the module docstring
+_RUN_PRICES: dict[int, tuple[object, str]] = {}
+
+
+def _run_prices(con) -> str | None:
+    entry = _RUN_PRICES.get(id(con))
+    return entry[1] if entry and entry[0] is con else None
+
+
 def ensure_prices(con, prices: str | None = None) -> None:
-    from ..cost.pricing import build_price_book
+    """`prices` given: price this run (this connection) with it; else make sure the database's own
+    book is in force. Never changes the database's book (that is `workbench prices --db --prices`)."""
+    from ..cost.pricing import ensure_price_book
 
-    if not con.execute("SELECT count(*) FROM price_books").fetchall()[0][0] or _nonempty(prices):
-        build_price_book(con, prices or None)
+    if _nonempty(prices):
+        _RUN_PRICES[id(con)] = (con, str(prices))
+    else:
+        _RUN_PRICES.pop(id(con), None)
+        ensure_price_book(con)
 
 
-def pilot_profile(con) -> dict:
-    """Volume, tokens, latency and today's cost: what the pilot looks like."""
+def pilot_profile(con, prices: str | None = "") -> dict:
+    """Volume, tokens, latency and today's cost: what the pilot looks like (priced as `projection`
+    priced this run: the database's book, or the run's `prices`)."""
+    from ..cost.pricing import priced_with
     from ..ingest.summary import overview, summary
 
-    ensure_prices(con)
+    with priced_with(con, prices if _nonempty(prices) else _run_prices(con)):
+        cost_feature, cost_model = cost_today(con, "feature"), cost_today(con, "model")
     return {
         "overview": overview(con),
         "window": window(con),
@@ -175,8 +206,8 @@ def pilot_profile(con) -> dict:
         "daily": daily_volume(con),
         "tokens": token_histogram(con),
         "latency": latency_table(con),
-        "cost_feature": cost_today(con, "feature"),
-        "cost_model": cost_today(con, "model"),
+        "cost_feature": cost_feature,
+        "cost_model": cost_model,
     }
 
 
@@ -189,9 +220,12 @@ def projection(con, scenarios=(), multipliers=(1, 10, 50, 100), prices: str | No
     """`project()` with 1x and the headline multipliers always included."""
     from ..cost.projection import project
 
+    ensure_prices(con, prices)  # remembered for this connection: the profile's "today" uses the same prices
     ms = sorted({float(m) for m in (multipliers or ())} | {1.0, *HEADLINE_MULTIPLIERS})
     # the tornado chart is worked out for the recommended scenario only (it prices dozens of variants)
-    return project(con, _paths(scenarios), ms, prices or None, sensitivity_at=RECOMMEND_AT,
+    # a scenario routing to a model with no price is left out and named (`refused`), not fatal to the report
+    return project(con, _paths(scenarios), ms, _run_prices(con) or None, sensitivity_at=RECOMMEND_AT,
+                   refuse_unpriced=False,
                    sensitivity_for=lambda results: recommend({"scenarios": results}).get("scenario"))
 
 
@@ -203,7 +237,7 @@ def recommend(proj: dict, at: float = RECOMMEND_AT) -> dict:
     """The cheapest scenario at `at`x among those with every model priced (baseline included)."""
     scen = proj.get("scenarios", [])
     priced = [s for s in scen if not s.get("unpriced")]
-    excluded = [s["scenario"] for s in scen if s.get("unpriced")]
+    excluded = [s["scenario"] for s in scen if s.get("unpriced")] + [r["scenario"] for r in proj.get("refused") or []]
     how = (f"the scenario with the lowest projected monthly cost at {mult(at)} volume among the "
            f"{len(priced)} scenario(s) whose models all have a price (today's mix included)")
     if excluded:
@@ -328,7 +362,8 @@ def assumptions(proj: dict, profile: dict | None = None) -> list[dict]:
          "source": "report parameters; API cost scales linearly, self-hosted capacity in whole replicas"},
         {"assumption": "Token mix per call", "value": "as observed in the pilot, per feature x model x prompt version x input-size bin",
          "source": "pilot logs"},
-        {"assumption": "Prices", "value": f"price book {prov.get('price_book_version', 'n/a')}",
+        {"assumption": "Prices", "value": f"price book {prov.get('price_book_version', 'n/a')}"
+                                          + _book_words(prov.get("price_book") or {}),
          "source": "litellm's bundled price map (read from disk) plus the overrides file"},
         {"assumption": "Unpriced models",
          "value": ", ".join(f"{u.get('model')} ({num(u.get('calls'))} calls)" for u in proj.get("unpriced_models", [])) or "none",
@@ -339,14 +374,27 @@ def assumptions(proj: dict, profile: dict | None = None) -> list[dict]:
     lc = proj.get("logged_cost_check") or {}
     if lc.get("compared"):
         rows.append({"assumption": "Logged cost cross-check",
-                     "value": f"{num(lc.get('disagreeing'))} of {num(lc.get('compared'))} calls differ by more than "
-                              f"{pct(lc.get('tolerance'))} from the cost the source logged",
-                     "source": "pilot logs vs price book"})
+                     "value": lc.get("summary") or (
+                         f"{num(lc.get('disagreeing'))} of {num(lc.get('compared'))} calls differ by more than "
+                         f"{pct(lc.get('tolerance'))} from the cost the source logged"),
+                     "source": "pilot logs vs price book at list price (a source cannot know negotiated discounts)"})
+    for w in proj.get("warnings") or []:
+        label = "left out: routes traffic to a model with no price" if w.get("kind") == "unpriced_target" else "check"
+        rows.append({"assumption": f"Scenario {w.get('scenario')} ({label})", "value": w.get("message", ""),
+                     "source": Path(w["file"]).name if w.get("file") else "scenario"})
     for s in proj.get("scenarios", []):
         if s["scenario"] != "baseline":
             rows.append({"assumption": f"Scenario {s['scenario']}", "value": s.get("description") or "",
                          "source": Path(s["file"]).name if s.get("file") else "built in"})
     return rows
+
+
+def _book_words(pb: dict) -> str:
+    if not pb:
+        return ""
+    if pb.get("scope") == "this run":
+        return f", priced with {Path(str(pb.get('overrides_file'))).name} for this report only (the database's book: {pb.get('database_book')})"
+    return f", this database's book: {pb.get('database_book')}"
 
 
 def provenance(proj: dict | None, scenarios=(), checklist=None, answers=None, suite=None, con=None,
@@ -381,13 +429,16 @@ def default_scenarios() -> list[str]:
 
 
 def default_prices() -> str:
-    p = DATA / "prices.yaml"
-    return str(p) if p.exists() else ""
+    """Empty: the database's own price book (`workbench prices --db D --prices FILE` sets it; the
+    bundled sample's is data/prices.yaml). A notebook given no `prices` must not impose the
+    sample's overrides on another database."""
+    return ""
 
 
 def projector(wb, prices: str | None = ""):
-    """A Projector (profile built once) for the widgets; the database can be closed afterwards."""
-    return wb.projector(prices or None)
+    """A Projector (profile built once) for the widgets; the database can be closed afterwards.
+    Priced like `projection` on the same connection (the database's book, or this run's `prices`)."""
+    return wb.projector(prices or _run_prices(wb.con) or None)
 
 
 def eval_charts(ev: dict) -> list:

@@ -29,6 +29,11 @@ did not succeed are kept as errors with no tokens: errored -> class of `result.e
 classes `canceled` / `expired`); finish_reason is the result type. call_id is the
 Message id (custom_id repeats across batches, so unsuccessful lines fall back to the content hash);
 custom_id is kept in attributes.
+
+Pricing attributes: `usage.inference_geo` (`global`, `us`, `not_available`) and `usage.speed`
+(`fast` for fast mode, else `standard` or absent) are kept as `attributes.inference_geo` and
+`attributes.speed`: `priced_calls` multiplies the call by the entry's `provider_specific_entry`
+factors for them (e.g. us x1.1, fast x2).
 """
 
 from __future__ import annotations
@@ -51,6 +56,7 @@ _MESSAGE = {
     "thinking": "usage.output_tokens_details.thinking_tokens",
     "tier": "usage.service_tier",
     "geo": "usage.inference_geo",
+    "speed": "usage.speed",
     "web_search": "usage.server_tool_use.web_search_requests",
     "web_fetch": "usage.server_tool_use.web_fetch_requests",
     "err_type": "error.type",
@@ -85,7 +91,7 @@ _TOKENS = f"""
     input AS input_raw, cache_read AS cache_read_raw, {_CACHE_WRITE},
     cw_1h AS cache_write_1h_raw, output AS output_raw, thinking AS reasoning_raw"""
 
-_MSG_ATTRS = """'stop_sequence', stop_sequence, 'inference_geo', geo,
+_MSG_ATTRS = """'stop_sequence', stop_sequence, 'inference_geo', geo, 'speed', speed,
     'web_search_requests', TRY_CAST(web_search AS BIGINT), 'web_fetch_requests', TRY_CAST(web_fetch AS BIGINT),
     'request_id', request_id"""
 
