@@ -13,15 +13,22 @@ import sys
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable
+from typing import TYPE_CHECKING, Iterable
 
 import duckdb
 
+from .._imports import lazy_exports
 from ..errors import WorkbenchError
 from .adapters.base import Options
-from .pipeline import IngestResult, format_names, ingest_file, no_calls_message
+
+if TYPE_CHECKING:
+    from .pipeline import IngestResult
 
 __all__ = ["IngestReport", "Options", "expand_paths", "format_names", "ingest_file", "ingest_paths"]
+# The pipeline and its adapters load on first use: `store` imports this package's small modules
+# (error_classes, redact) on every connect, and should not pay for the adapters then.
+__getattr__, __dir__ = lazy_exports(__name__, dict.fromkeys(
+    ["IngestResult", "format_names", "ingest_file", "no_calls_message"], ".pipeline"))
 
 # Extensions picked up when a directory is given.
 DATA_SUFFIXES = (".jsonl", ".ndjson", ".json", ".csv", ".tsv", ".parquet", ".pq")
@@ -96,6 +103,8 @@ def ingest_paths(
 
     progress: True/False forces the stderr progress bar; None shows it for large inputs on a terminal.
     """
+    from .pipeline import ingest_file, no_calls_message
+
     files, missing = expand_paths(paths)
     report = IngestReport(errors=list(missing))
     total = sum(f.stat().st_size for f in files)
@@ -147,6 +156,8 @@ def _price(con, report: IngestReport) -> None:
 
 def _with_progress(con, path, fmt, options, bar, done: int, size: int) -> IngestResult:
     """Run one file's ingest on a worker thread; meanwhile show DuckDB's query progress."""
+    from .pipeline import ingest_file
+
     box: dict = {}
 
     def work() -> None:
