@@ -222,6 +222,14 @@ def _ipc_kernel_manager():
             def _default_ip(self):
                 return str(Path(os.environ.get("JUPYTER_RUNTIME_DIR") or ".") / f"k-{uuid.uuid4().hex[:12]}")
 
+            async def _async_interrupt_kernel(self):
+                # jupyter_client interrupts a kernel before asking it to shut down; the SIGINT can land
+                # while the kernel answers its last message, and it then logs "KeyboardInterrupt caught
+                # in kernel" into the report's stderr. A finished notebook has nothing to interrupt.
+                if self.shutting_down:
+                    return
+                await super()._async_interrupt_kernel()
+
         _ipc_manager = IPCKernelManager
     return _ipc_manager
 
