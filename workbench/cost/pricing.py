@@ -4,8 +4,9 @@
 
 One book per database: `set_price_book` records the overrides file (path, sha256, its text, the
 map version) in `price_book_setting`; `ensure_price_book` keeps `priced_calls` priced with it
-(ingest and every command call it); `priced_with` prices one run with other overrides and restores
-the database's book afterwards. The logged-cost check compares at list price (what a source can
+(ingest and every command call it; a read-only connection whose stored book is out of date
+prices with one built in memory); `priced_with` prices one run with other overrides, in TEMP
+tables that only its connection sees. The logged-cost check compares at list price (what a source can
 know), with the discounted comparison beside it.
 
 The per-call arithmetic is one SQL view over an ASOF join on the context band (rates from
@@ -54,8 +55,11 @@ def _insert_lists(con, table: str, rows: list[tuple]) -> None:
     con.execute(f"INSERT INTO {table} ({', '.join(names[:len(cols)])}) SELECT * FROM (SELECT {picks})", cols)
 
 
+_BOOK_TABLES = ("price_resolution", "price_rates", "prices", "price_self_hosted", "price_books")
+
+
 def build_price_book(con, overrides_path: str | Path | None = None, *,
-                     recorded_path: str | None = None) -> PriceBookInfo:
+                     recorded_path: str | None = None, temporary: bool = False) -> PriceBookInfo:
     """Resolve every distinct (provider, model) in `calls`, expand rates, snapshot the book.
 
     Replaces the current book (price_resolution, price_rates, prices, price_self_hosted)
@@ -64,6 +68,10 @@ def build_price_book(con, overrides_path: str | Path | None = None, *,
     (`workbench ingest` re-prices with the database's book itself: `ensure_price_book`).
     `recorded_path` names the overrides in `price_books` when the file read is a stored copy.
     Rows go in as one list-unnest INSERT per table (no pyarrow/pandas: ingest stays light).
+
+    `temporary` builds the book in this connection's TEMP tables of the same names instead,
+    which `priced_calls` reads before the stored ones: a one-run book, or a read-only
+    connection's up-to-date one, without writing to the file (`drop_temporary_book` ends it).
     """
     book = load_price_book(overrides_path)
     pairs = con.execute("SELECT DISTINCT provider, model FROM calls").fetchall()
@@ -84,9 +92,12 @@ def build_price_book(con, overrides_path: str | Path | None = None, *,
                                _num(e, "input_cost_per_token"), _num(e, "output_cost_per_token"),
                                json.dumps(e, default=str)))
     now = datetime.now(timezone.utc)
+    if temporary:
+        for table in _BOOK_TABLES:
+            con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS FROM main.{table} LIMIT 0")
     con.execute("BEGIN TRANSACTION")
     try:
-        for table in ("price_resolution", "price_rates", "prices", "price_self_hosted"):
+        for table in _BOOK_TABLES[:-1]:
             con.execute(f"DELETE FROM {table}")
         _insert_lists(con, "price_resolution",
                 [(r.provider, r.model, r.price_key, r.match_rule, r.pricing_basis, r.discount, r.discount_source,
@@ -446,6 +457,12 @@ def _litellm_version() -> str:
         return "unknown"
 
 
+def drop_temporary_book(con) -> None:
+    """Back to the stored book after `build_price_book(..., temporary=True)`."""
+    for table in _BOOK_TABLES:
+        con.execute(f"DROP TABLE IF EXISTS temp.{table}")
+
+
 def _read_only(con) -> bool:
     return con.execute("SELECT current_setting('access_mode')").fetchall()[0][0] == "read_only"
 
@@ -474,12 +491,9 @@ def ensure_price_book(con) -> dict:
              or _unresolved_pairs(con) > 0)
     rebuilt = False
     if stale:
-        if _read_only(con):
-            notes.append("the database is open read-only, so its price book was not brought up to date: "
-                         "some calls may read 'not_resolved' in priced_calls")
-        else:
-            build_price_book(con, read_path, recorded_path=recorded)
-            cur, rebuilt = current_book(con), True
+        # a read-only connection prices with the book built in memory (nothing written to the file)
+        build_price_book(con, read_path, recorded_path=recorded, temporary=_read_only(con))
+        cur, rebuilt = current_book(con), True
     if setting and cur and cur["map_sha256"] != setting["map_sha256"]:
         notes.append(f"this database's price book was set with the price map of litellm {setting['litellm_version']} "
                      f"(sha256 {setting['map_sha256'][:12]}); the installed litellm {cur['litellm_version']} "
@@ -501,9 +515,11 @@ def priced_with(con, overrides: str | Path | None = None):
     `ensure_price_book`; `overrides_path` is the file to load the PriceBook from).
 
     `overrides` None, empty, or a file with the same content as the database's book: the database's
-    book. Any other file prices this run only (scope 'this run'): the database's book is restored
-    on exit, also on error, so a one-off `--prices` never changes what later commands, notebooks,
-    reports and other DuckDB clients see. Making a file the book is `set_price_book`."""
+    book. Any other file prices this run only (scope 'this run'), in this connection's TEMP
+    tables (dropped on exit, also on error): nothing is written to the file, so it works on a
+    read-only connection, and a one-off `--prices` never changes what other commands, notebooks,
+    reports and DuckDB clients see, during the run or after. Making a file the book is
+    `set_price_book`."""
     if overrides and Path(overrides).is_file():
         setting = book_setting(con)
         if setting and setting.get("overrides_path") and setting["overrides_sha256"] == _sha256_file(Path(overrides)):
@@ -512,7 +528,8 @@ def priced_with(con, overrides: str | Path | None = None):
         yield ensure_price_book(con)
         return
     setting = book_setting(con)
-    info = build_price_book(con, overrides)  # an invalid file fails here, before anything changed
+    # in this connection's TEMP tables: other connections, and the file, keep the database's book
+    info = build_price_book(con, overrides, temporary=True)  # an invalid file fails here
     try:
         yield {
             "scope": "this run", "book_set": setting is not None, "overrides_file": str(overrides),
@@ -524,4 +541,4 @@ def priced_with(con, overrides: str | Path | None = None):
                       f"{Path(overrides).name} the book)"],
         }
     finally:
-        ensure_price_book(con)
+        drop_temporary_book(con)
