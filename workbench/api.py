@@ -147,10 +147,15 @@ class Workbench:
         this database's book (a copy in memory: see `sql`)."""
         return self.sql("SELECT * FROM priced_calls")
 
-    def assess(self, checklist: str | os.PathLike = "checklists/production-readiness.yaml",
+    def assess(self, checklist: str | os.PathLike | None = None,
                answers: str | os.PathLike | None = None, store: bool = True):
-        """Readiness review: an Assessment (verdict, section scores, evidence, contradictions, plan)."""
+        """Readiness review: an Assessment (verdict, section scores, evidence, contradictions, plan).
+        `checklist` defaults to the bundled production-readiness checklist; `store` keeps it in the
+        database's history (a write)."""
+        from .config import resource
         from .readiness.scoring import assess
+
+        checklist = checklist or resource("checklists", "production-readiness.yaml")
 
         with self.connect(write=store) as con:
             return assess(con, checklist, answers, store=store)

@@ -2,6 +2,8 @@
 
 One place for the two things every config loader needs: a read that turns I/O and YAML errors
 into messages naming the file, and pydantic errors turned into `field.path: problem` text.
+And `resource(...)`: where the bundled checklists, notebooks and sample data are, in a source
+checkout or an installed wheel alike.
 """
 
 from __future__ import annotations
@@ -10,6 +12,41 @@ from pathlib import Path
 from typing import Any
 
 from .errors import WorkbenchError
+
+# ---------------------------------------------------------------------------------------------
+# Bundled files: checklists, notebooks, sample data and scenarios
+# ---------------------------------------------------------------------------------------------
+
+_PACKAGE = Path(__file__).resolve().parent
+# The top-level folders of the repository that ship with the package. A wheel carries them as
+# package data under `workbench/_bundled/` (setup.py's build_py copies them there); a source
+# checkout (the editable install) reads them where they are, beside `workbench/`.
+BUNDLED = ("checklists", "notebooks", "data")
+BUNDLE_DIR = _PACKAGE / "_bundled"
+
+
+def resource(*parts: str) -> Path:
+    """The path of a bundled file or folder, e.g. `resource("checklists", "production-readiness.yaml")`,
+    `resource("notebooks", "02_cost_scenarios.ipynb")`, `resource("data", "sample")`.
+
+    Looks in the installed package's copy (`workbench/_bundled/...`, from a wheel) first, then in the
+    source checkout the package was imported from (the top-level folders of the repository, for the
+    editable install). `parts[0]` must be one of `BUNDLED`. WorkbenchError naming the missing file
+    and where it looked when neither has it.
+    """
+    if not parts or parts[0] not in BUNDLED:
+        raise ValueError(f"resource(): the first part names one of the bundled folders {BUNDLED}, not {parts[:1]}")
+    candidates = [BUNDLE_DIR.joinpath(*parts)]
+    checkout = _PACKAGE.parent
+    if (checkout / "pyproject.toml").is_file():  # a source checkout, not site-packages
+        candidates.append(checkout.joinpath(*parts))
+    for path in candidates:
+        if path.exists():
+            return path
+    raise WorkbenchError(
+        f"the bundled {'/'.join(parts)} is missing (looked in {' and '.join(str(c) for c in candidates)}); "
+        "reinstall workbench (`pip install --force-reinstall .` from the repository, or `pip install -e .` "
+        "for a checkout)")
 
 
 # A config file expands to at most this many values once its aliases are followed. YAML aliases

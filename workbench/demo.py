@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from .config import resource
 from .errors import WorkbenchError
 
-DATA = Path(__file__).resolve().parents[1] / "data"
+DATA = resource("data")  # the repository's data/ in a checkout, the packaged copy in a wheel
 SAMPLE = DATA / "sample"
 
 
@@ -29,7 +30,7 @@ def sample_scenarios() -> list[Path]:
 
 
 PRICES = DATA / "prices.yaml"
-CHECKLIST = DATA.parent / "checklists" / "production-readiness.yaml"
+CHECKLIST = resource("checklists", "production-readiness.yaml")
 
 
 def run_demo(out: Path) -> dict:
@@ -50,8 +51,9 @@ def run_demo(out: Path) -> dict:
         wb.set_prices(PRICES)  # the sample's negotiated prices are this database's book
         ingested = wb.ingest(sample_logs())
         wb.load_outcomes(SAMPLE / "outcomes.csv")
-        projection = project(wb.con, sample_scenarios(), (1, 10, 50, 100), PRICES)
-        evals = run_evals(wb.con)
+        with wb.connect(write=True) as con:
+            projection = project(con, sample_scenarios(), (1, 10, 50, 100), PRICES)
+            evals = run_evals(con)
         assessment = wb.assess(CHECKLIST, DATA / "answers.yaml")
         overview = wb.overview()
     files = {"projection": out / "projection.json", "assessment": out / "assessment.json"}

@@ -32,6 +32,7 @@ from pathlib import Path
 import pandas as pd
 
 from .. import __version__
+from ..config import resource
 from ..cost.scenario import DAYS_PER_MONTH  # noqa: E402  (one definition of "monthly")
 from ..errors import WorkbenchError
 from .format import (
@@ -45,9 +46,9 @@ from .format import (
     table_exists,
 )
 
-ROOT = Path(__file__).resolve().parents[2]
-DATA = ROOT / "data"
-DEFAULT_CHECKLIST = ROOT / "checklists" / "production-readiness.yaml"
+DATA = resource("data")  # the bundled data/, checklists/ (see `workbench.config.resource`)
+ROOT = DATA.parent  # the bundle's root: the checkout, or workbench/_bundled in a wheel
+DEFAULT_CHECKLIST = resource("checklists", "production-readiness.yaml")
 HEADLINE_MULTIPLIERS = (10.0, 50.0, 100.0)
 RECOMMEND_AT = 10.0
 
@@ -77,7 +78,8 @@ def sample_db() -> Path:
         if PRICES.exists():  # the sample pilot's negotiated discounts are its book, before ingest prices it
             from ..cost.pricing import set_price_book
 
-            set_price_book(wb.con, PRICES, set_by="sample pilot")
+            with wb.connect(write=True) as con:
+                set_price_book(con, PRICES, set_by="sample pilot")
         wb.ingest(sample_logs())
         wb.load_outcomes(SAMPLE / "outcomes.csv")
     os.replace(tmp, target)
@@ -94,20 +96,22 @@ def resolve_db(db: str | os.PathLike | None = "") -> Path:
     return sample_db()
 
 
-def open_workbench(db: str | os.PathLike | None = "", logs=(), outcomes: str | None = "", read_only: bool = False):
-    """Open the database (see `resolve_db`), ingesting `logs` and loading `outcomes` first if given."""
+def open_workbench(db: str | os.PathLike | None = "", logs=(), outcomes: str | None = "", read_only: bool = True):
+    """The database (see `resolve_db`) as a Workbench, ingesting `logs` and loading `outcomes`
+    first if given. Read-only (notebook and report kernels never hold the file for writing)
+    unless there is something to load, or `read_only=False` (a report that runs an eval suite
+    stores its results). The Workbench holds no connection: use `with wb.connect() as con:`."""
     from ..api import Workbench
 
     path = resolve_db(db)
-    if read_only and not _paths(logs) and not _nonempty(outcomes):
-        return Workbench(path, read_only=True)
-    wb = Workbench(path)
+    wb = Workbench(path, read_only=read_only and not _paths(logs) and not _nonempty(outcomes))
     if _paths(logs):
         wb.ingest(_paths(logs))
     if _nonempty(outcomes):
         wb.load_outcomes(outcomes)
-    if not wb.con.execute("SELECT count(*) FROM calls").fetchall()[0][0]:
-        wb.close()
+    with wb.connect() as con:
+        empty = not con.execute("SELECT count(*) FROM calls").fetchall()[0][0]
+    if empty:
         raise WorkbenchError(f"{path}: no calls in this database; give `logs` to ingest, or a database that has some")
     return wb
 
@@ -436,9 +440,9 @@ def default_prices() -> str:
 
 
 def projector(wb, prices: str | None = ""):
-    """A Projector (profile built once) for the widgets; the database can be closed afterwards.
-    Priced like `projection` on the same connection (the database's book, or this run's `prices`)."""
-    return wb.projector(prices or _run_prices(wb.con) or None)
+    """A Projector (profile built once) for the widgets; it holds no connection. Priced with the
+    database's book, or with `prices` (this run only)."""
+    return wb.projector(prices if _nonempty(prices) else None)
 
 
 def eval_charts(ev: dict) -> list:

@@ -32,14 +32,15 @@ from pathlib import Path
 from typing import Any
 
 from .._imports import skip_slow_format_checkers
+from ..config import resource
 from ..errors import WorkbenchError
 from .styles import CSS, PAGE_CSS
 from .svg import ChartDrawer
 
 skip_slow_format_checkers()
 
-ROOT = Path(__file__).resolve().parents[2]
-NOTEBOOKS = ROOT / "notebooks"
+NOTEBOOKS = resource("notebooks")  # the checkout's notebooks/, or the wheel's packaged copy
+ROOT = NOTEBOOKS.parent
 REPORT_NOTEBOOK = NOTEBOOKS / "report.ipynb"
 EXPLORER_NOTEBOOK = NOTEBOOKS / "02_cost_scenarios.ipynb"
 KERNEL = "python3"
