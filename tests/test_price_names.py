@@ -245,3 +245,14 @@ def test_free_per_map_is_unpriced_in_the_projection(con):
     pricing.build_price_book(con)
     r = Projector(build_profile(con), PriceBook()).evaluate(BASELINE, [1])
     assert [u["model"] for u in r["unpriced"]] == ["llama3"]  # excluded from the totals, listed
+
+
+def test_provisioned_throughput_names_are_unpriced_with_the_reason():
+    """Bedrock provisioned-throughput keys are priced per second of a commitment, not per token:
+    a call naming one stays unpriced (never $0), and `workbench prices` says why and what to do.
+    bedrock/us-east-1/1-month-commitment/anthropic.claude-v2:1: input_cost_per_second 0.0175 -> $63.00 an hour."""
+    from workbench.cost.pricing import explain
+
+    out = explain("bedrock/us-east-1/1-month-commitment/anthropic.claude-v2:1")
+    assert out["status"] == "unpriced"
+    assert "provisioned throughput" in out["note"] and "$63.00 an hour" in out["note"] and "self_hosted" in out["note"]

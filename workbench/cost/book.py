@@ -212,7 +212,7 @@ class PriceBook:
     def __init__(self, overrides_path: str | Path | None = None):
         map_path = litellm_map_path()
         st = map_path.stat()
-        base, self.map_sha256 = _load_map(str(map_path), st.st_mtime_ns, st.st_size)
+        base, self.map_sha256, self.capacity_entries = _load_map(str(map_path), st.st_mtime_ns, st.st_size)
         self.map_path = map_path
         self.map_entries = len(base)
         try:
@@ -370,6 +370,17 @@ class PriceBook:
             return res
         hit = self._find(name, lookup_provider, res.tried)
         if hit is None:
+            cap = next((n for n in [name, *res.tried] if n in self.capacity_entries), None)
+            if cap:  # still unpriced (never $0), but with the reason and what to do
+                e = self.capacity_entries[cap]
+                rate = next(e[c] for c in ("input_cost_per_second", "cost_per_second", "output_cost_per_second")
+                            if isinstance(e.get(c), (int, float)))
+                res.map_key = cap
+                res.note = ("provisioned throughput in the price map" + (f" ({cap})" if cap != name else "")
+                            + f": ${rate:g} per second of reserved "
+                            f"capacity (${rate * 3600:,.2f} an hour), billed for the commitment, not per token. "
+                            "Price it as capacity: list it under `self_hosted:` in the overrides (gpu_hourly_usd: "
+                            "the hourly cost, throughput_tokens_per_s: what one model unit serves)")
             return res
         key, rule = hit
         res.map_key = key

@@ -2,7 +2,11 @@
 
 `Projector` builds the profile once; `evaluate(scenario)` is a few vectorised pandas operations
 over it (milliseconds whatever the call count). Levers apply in the order stated in
-`scenario.py`; rates come from the price book's `price_rates` (`RateTable`).
+`scenario.py`; rates come from the price book's `price_rates` (`RateTable`), picked per profile
+row as `priced_calls` picks them per call (tier, off-peak window, context band) and scaled by the
+row's geo/speed `rate_multiplier`, so today's mix projects to the sum of `priced_calls`. Traffic a
+routing rule moves is priced at the target's standard rates with no multiplier: the off-peak
+window and the geo/speed option belonged to the old model's calls.
 
 Scenarios that cannot be right say so (`Projector.check`, in every `evaluate` result under
 `warnings`, each with `kind`, `where`, `value`, `closest` and a `message`):
@@ -12,6 +16,9 @@ Scenarios that cannot be right say so (`Projector.check`, in every `evaluate` re
     `prompt_cache.features` that no call has. Such a rule or setting moves nothing, so its saving
     reads 0%; `closest` lists up to three existing values (difflib, similarity >= 0.6), or all of
     them when there are ten or fewer and none is close.
+  * `batch_list_price`: batch traffic (logged, or moved by `tiers`) on a model with no batch rate
+    anywhere (no `_batches` keys, no twin key, no published provider discount): priced at list
+    price, so its batch "saving" reads 0%.
   * `unpriced_target`: a routing `to:` model the price book cannot price. Its share of traffic
     would drop out of the totals and read as a saving; `evaluate` still lists it under `unpriced`
     (never $0), and `workbench project` (`projection.project`) refuses the scenario.
@@ -50,11 +57,13 @@ _RATE_FIELDS = ("input_rate", "output_rate", "reasoning_rate", "cache_read_rate"
 class RateTable:
     """Per (provider, model) -> price key, discount and banded rates, from the price book."""
 
+    _KEYS = ["provider", "model", "tier", "rate_period", "bin"]
+
     def __init__(self, book):
         self.book = book
         self._res: dict[tuple, object] = {}
-        self._lookup = pd.DataFrame(columns=["provider", "model", "tier", "bin", "price_key", "pricing_basis",
-                                             "discount", *_RATE_FIELDS])
+        self._lookup = pd.DataFrame(columns=[*self._KEYS, "price_key", "pricing_basis", "discount", "rate_source",
+                                             *_RATE_FIELDS])
 
     def resolution(self, provider, model):
         key = (provider, model)
@@ -63,12 +72,12 @@ class RateTable:
         return self._res[key]
 
     def attach(self, df: pd.DataFrame) -> pd.DataFrame:
-        """Add price_key, pricing_basis, discount and the six rates to every row (NaN: unpriced).
+        """Add price_key, pricing_basis, discount, rate_source and the six rates to every row (NaN: unpriced).
 
-        Rates depend only on (provider, model, tier, bin): they are worked out once per distinct
-        combination and cached, so attaching them to a scenario's rows is a single merge.
+        Rates depend only on (provider, model, tier, rate period, bin): they are worked out once
+        per distinct combination and cached, so attaching them to a scenario's rows is a single merge.
         """
-        keys = ["provider", "model", "tier", "bin"]
+        keys = self._KEYS
         combos = df[keys].drop_duplicates()
         missing = combos.merge(self._lookup[keys], on=keys, how="left", indicator=True)
         missing = missing[missing["_merge"] == "left_only"][keys]
@@ -86,17 +95,30 @@ class RateTable:
         res_df = pd.DataFrame(res, columns=["provider", "model", "price_key", "pricing_basis", "discount"])
         out = combos.merge(res_df, on=["provider", "model"], how="left").reset_index(drop=True)
         out["bin_lo"] = np.array((0,) + BIN_EDGES)[out["bin"].to_numpy() - 1]
-        bands = [{"price_key": key, **{k: b[k] for k in ("service_tier", "above_input_tokens", *_RATE_FIELDS)}}
+        bands = [{"price_key": key, **{k: b[k] for k in ("service_tier", "above_input_tokens", "rate_source",
+                                                          *_RATE_FIELDS)}}
                  for key in out["price_key"].dropna().unique() for b in self.book.rates(key)]
-        bands_df = pd.DataFrame(bands, columns=["price_key", "service_tier", "above_input_tokens", *_RATE_FIELDS])
+        bands_df = pd.DataFrame(bands, columns=["price_key", "service_tier", "above_input_tokens", "rate_source",
+                                                *_RATE_FIELDS])
+        # the rows a combination prices with, as `priced_calls` picks them: `<tier>:off_peak` in an
+        # off-peak window (never for batch), else the tier; an entry without the tier's keys
+        # (ultrafast, balanced) takes the default rows, which is `base_fallback`
+        have = set(zip(bands_df["price_key"], bands_df["service_tier"]))
+        used = []
+        for key, tier, period in out[["price_key", "tier", "rate_period"]].itertuples(index=False):
+            want = f"{tier}:off_peak" if period == "off_peak" and tier != "batch" else tier
+            used.append(want if (key, want) in have else tier if (key, tier) in have else "default")
+        out["_rows"] = used
         # the band a bin uses: the largest threshold at or below the bin's lower edge
-        cand = out.reset_index().merge(bands_df, left_on=["price_key", "tier"], right_on=["price_key", "service_tier"],
+        cand = out.reset_index().merge(bands_df, left_on=["price_key", "_rows"], right_on=["price_key", "service_tier"],
                                        how="left")
         cand = cand[cand["above_input_tokens"].isna() | (cand["above_input_tokens"] <= cand["bin_lo"])]
         cand = cand.sort_values("above_input_tokens").groupby("index").tail(1).set_index("index")
-        for f in _RATE_FIELDS:
+        for f in ("rate_source", *_RATE_FIELDS):
             out[f] = cand[f].reindex(out.index)
-        return out.drop(columns=["bin_lo"])
+        fell_back = (out["_rows"] == "default") & (out["tier"] != "default") & out["rate_source"].notna()
+        out.loc[fell_back, "rate_source"] = "base_fallback"
+        return out.drop(columns=["bin_lo", "_rows"])
 
 
 def price_rows(df: pd.DataFrame) -> pd.Series:
@@ -107,7 +129,8 @@ def price_rows(df: pd.DataFrame) -> pd.Series:
     cost = (uncached * df["input_rate"] + df["cache_read_tokens"] * df["cache_read_rate"]
             + (df["cache_write_tokens"] - w1h) * df["cache_write_rate"] + w1h * df["cache_write_1h_rate"]
             + (df["output_tokens"] - reasoning) * df["output_rate"] + reasoning * df["reasoning_rate"])
-    return cost * (1 - df["discount"].fillna(0))
+    multiplier = df["rate_multiplier"].fillna(1) if "rate_multiplier" in df else 1.0
+    return cost * multiplier * (1 - df["discount"].fillna(0))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -165,6 +188,8 @@ def apply_levers(profile: Profile, sc: Scenario) -> pd.DataFrame:
             part[qty] = part[qty] * r.share
             part[["output_tokens", "reasoning_tokens"]] *= r.output_ratio
             part["model"], part["provider"] = r.to, r.provider
+            # the target's standard rates: an off-peak window and a geo/speed option were the old model's
+            part["rate_period"], part["rate_multiplier"] = "standard", 1.0
             part["routed_by"] = r.name or f"{r.share:.0%} -> {r.to}"
             moved.append(part)
         df[qty] = df[qty].mul(1 - taken, axis=0)
@@ -331,7 +356,7 @@ class Projector:
             "scenario": sc.name, "description": sc.description, "scenario_hash": sc.digest(),
             "multipliers": out,
             "unpriced": _records(unpriced),
-            "warnings": self.check(sc),
+            "warnings": self.check(sc) + batch_list_price_warnings(df, sc, mf),
             "break_even": self.break_even(sc) if (df["pricing_basis"] == "self_hosted").any() else None,
         }
 
@@ -475,6 +500,24 @@ def scenario_warnings(rows: pd.DataFrame, sc: Scenario, rates: RateTable | None 
         for f in keys:
             if f != "*" and f not in features:
                 no_traffic(f"{where}.{f}", where, "feature", f, features)
+    return out
+
+
+def batch_list_price_warnings(df: pd.DataFrame, sc: Scenario, monthly_factor: float) -> list[dict]:
+    """Batch traffic on a model whose map entry has no batch rate, no twin key with one, and whose
+    provider publishes no batch discount: it is priced at list price (rate_source `base_fallback`),
+    so batching it saves nothing here, which may be wrong. One warning per model."""
+    rows = df[(df["tier"] == "batch") & (df["rate_source"] == "base_fallback") & (df["calls"] > 0)]
+    out = []
+    for (provider, model), part in rows.groupby(["provider", "model"], dropna=False):
+        name = f"{provider}/{model}" if isinstance(provider, str) and provider else str(model)
+        out.append({"kind": "batch_list_price", "scenario": sc.name, "where": "tiers", "field": "model",
+                    "value": name, "closest": [], "monthly_calls_at_1x": float(part["calls"].sum() * monthly_factor),
+                    "message": f"scenario {sc.name!r}: batch calls on {name} are priced at list price: the price "
+                               "map has no batch rate for it and its provider publishes no batch discount, so "
+                               f"batching it saves nothing here. If the provider offers one, give {name} "
+                               "input_cost_per_token_batches and output_cost_per_token_batches in the "
+                               "overrides file (models:)"})
     return out
 
 

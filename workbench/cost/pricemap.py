@@ -141,8 +141,15 @@ def _has_token_price(entry: dict) -> bool:
     )
 
 
+_CAPACITY_KEYS = ("input_cost_per_second", "cost_per_second", "output_cost_per_second")
+
+
 @lru_cache(maxsize=4)
-def _load_map(path: str, mtime_ns: int, size: int) -> tuple[dict[str, dict], str]:
+def _load_map(path: str, mtime_ns: int, size: int) -> tuple[dict[str, dict], str, dict[str, dict]]:
+    """(entries with token prices, the file's sha256, capacity entries). Capacity entries are
+    billed per second of reserved throughput (Bedrock provisioned throughput, 1- and 6-month
+    commitments), not per token: no call can be priced from them, but a name that lands on one
+    is told so (`PriceBook.resolve` notes it) rather than merely "unpriced"."""
     raw = Path(path).read_bytes()
     sha = hashlib.sha256(raw).hexdigest()
     try:
@@ -153,7 +160,9 @@ def _load_map(path: str, mtime_ns: int, size: int) -> tuple[dict[str, dict], str
         raise WorkbenchError(f"{path}: the litellm price map is not a JSON object")
     entries = {k: v for k, v in data.items() if k != "sample_spec" and isinstance(v, dict) and _has_token_price(v)}
     _borrow_twin_batch_rates(entries)
-    return entries, sha
+    capacity = {k: v for k, v in data.items() if isinstance(v, dict) and k not in entries
+                and any(isinstance(v.get(c), (int, float)) for c in _CAPACITY_KEYS)}
+    return entries, sha, capacity
 
 
 def _is_batch_key(key: str) -> bool:

@@ -1,8 +1,15 @@
 """The workload profile: `calls` aggregated once, in DuckDB, into the small table the engine works on.
 
-One row per feature x provider x model x prompt version x service tier x input-size bin x day,
-with calls and every token bucket summed, plus per-feature sessions and peak-to-mean load. Its
-size does not grow with the number of calls.
+One row per feature x provider x model x prompt version x service tier x rate period x rate
+multiplier x input-size bin x day, with calls and every token bucket summed, plus per-feature
+sessions and peak-to-mean load. Its size does not grow with the number of calls.
+
+It is read from `priced_calls`, so the rules a call's own record decides keep deciding its price
+in the projection: the tier it was priced at (`pricing_tier`: ultrafast and balanced where the
+entry has them), whether it fell in an off-peak window (`rate_period`, from its timestamp) and
+Anthropic's geo/speed multiplier (`rate_multiplier`). Input-size bins end on every context
+threshold in the map but one (199,999, a call of exactly 200,000 input tokens apart), so today's
+mix projects to the sum of `priced_calls` (a test holds it to the cent).
 """
 
 from __future__ import annotations
@@ -46,7 +53,7 @@ def build_profile(con) -> Profile:
     rows = con.execute(
         f"""
         SELECT coalesce(feature, '(untagged)') AS feature, provider, model, prompt_version,
-            CASE WHEN service_tier IN ('batch', 'flex', 'priority') THEN service_tier ELSE 'default' END AS tier,
+            pricing_tier AS tier, rate_period, coalesce(rate_multiplier, 1)::DOUBLE AS rate_multiplier,
             CASE {bin_case} ELSE {len(BIN_EDGES) + 1} END AS bin,
             CAST(date_trunc('day', ts) AS DATE) AS day,
             count(*)::DOUBLE AS calls,
@@ -55,7 +62,7 @@ def build_profile(con) -> Profile:
             sum(cache_write_1h_tokens)::DOUBLE AS cache_write_1h_tokens,
             sum(output_tokens)::DOUBLE AS output_tokens, sum(reasoning_tokens)::DOUBLE AS reasoning_tokens,
             sum(coalesce(TRY_CAST(attributes ->> '$.prefix_reused_tokens' AS DOUBLE), 0)) AS prefix_reused_tokens
-        FROM calls GROUP BY ALL
+        FROM priced_calls GROUP BY ALL
         """
     ).df()
     if rows.empty:

@@ -49,7 +49,7 @@ DEFAULT_MULTIPLIERS = (1.0, 10.0, 50.0, 100.0)
 BIN_EDGES = (1024, 2048, 4096, 8192, 16384, 32000, 64000, 100000, 128000, 200000, 256000, 272000, 512000)
 TOKEN_COLS = ("input_tokens", "cache_read_tokens", "cache_write_tokens", "cache_write_1h_tokens",
               "output_tokens", "reasoning_tokens", "prefix_reused_tokens")
-KEY_COLS = ("feature", "provider", "model", "prompt_version", "tier", "bin", "day")
+KEY_COLS = ("feature", "provider", "model", "prompt_version", "tier", "rate_period", "rate_multiplier", "bin", "day")
 
 
 # ---------------------------------------------------------------------------------------------
