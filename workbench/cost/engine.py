@@ -187,6 +187,7 @@ def apply_levers(profile: Profile, sc: Scenario) -> pd.DataFrame:
                 continue
             part[qty] = part[qty] * r.share
             part[["output_tokens", "reasoning_tokens"]] *= r.output_ratio
+            part["from_model"] = part["model"]  # what it was (the quality estimate pairs the two)
             part["model"], part["provider"] = r.to, r.provider
             # the target's standard rates: an off-peak window and a geo/speed option were the old model's
             part["rate_period"], part["rate_multiplier"] = "standard", 1.0
