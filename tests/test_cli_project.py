@@ -36,6 +36,12 @@ def test_project_errors_exit_2(tmp_path, con):
     assert p.returncode == 2 and "bad.yaml" in p.stderr and "routing.0.share" in p.stderr
     p = run_cli("project", "--db", db, "--multipliers", "ten")
     assert p.returncode == 2
+    p = run_cli("project", "--db", tmp_path / "missing.duckdb")  # a reader never creates the file
+    assert p.returncode == 2 and "no database at" in p.stderr and "workbench ingest" in p.stderr
+    assert not (tmp_path / "missing.duckdb").exists()
+    from workbench import store
+
+    store.connect(tmp_path / "empty.duckdb").close()
     p = run_cli("project", "--db", tmp_path / "empty.duckdb")
     assert p.returncode == 2 and "no calls" in p.stderr
 

@@ -61,7 +61,6 @@ def test_notebooks_are_stripped_and_parameterised():
     ("01_pilot_logs", {}, ["Pilot profile", "By feature"]),
     ("02_cost_scenarios", {"scenarios": [str(DATA / "scenarios" / "route_small_model.yaml")]},
      ["route-simple-to-small", "wb-monthly"]),
-    ("03_readiness_review", {"answers": str(DATA / "answers.yaml")}, ["Verdict", "Improvement plan"]),
 ])
 def test_notebook_runs(sample_db, tmp_path, name, params, expect):
     from workbench.report.render import execute
@@ -75,14 +74,27 @@ def test_notebook_runs(sample_db, tmp_path, name, params, expect):
     assert "image/svg+xml" in _mimes(nb)  # static charts rendered offline (vl-convert)
 
 
-def test_evals_notebook_runs_a_suite_and_shows_none_without(sample_db, tmp_path):
+def test_notebook_03_readiness_opens_on_the_sample_answers_live(sample_db, tmp_path):
+    """No answers given (and no earlier save in the working folder): the sample answers, scored; the
+    review is a live widget (its verdict, plan and inline SVG section bars are in the saved widget state)."""
+    from workbench.report.render import execute
+
+    nb = execute(NB / "03_readiness_review.ipynb", {"db": _copy(sample_db, tmp_path)}, cwd=tmp_path, timeout=300)
+    assert not _errors(nb)
+    text = _text(nb)
+    for needle in ("Verdict", "Improvement plan", "conditionally ready", "sample pilot", "Save answers",
+                   "wb-review-bars", "<svg"):
+        assert needle in text, needle
+    assert "application/vnd.jupyter.widget-view+json" in _mimes(nb)
+
+
+def test_notebook_04_evals_runs_the_sample_suite_on_the_stub_and_shows_none_without(sample_db, tmp_path):
     from workbench.report.render import execute
 
     db = _copy(sample_db, tmp_path)
-    nb = execute(NB / "04_evals.ipynb", {"db": db, "static": True}, cwd=tmp_path, timeout=300)
+    nb = execute(NB / "04_evals.ipynb", {"db": db, "run": False, "static": True}, cwd=tmp_path, timeout=300)
     assert not _errors(nb) and "no eval runs" in _text(nb)
-    nb = execute(NB / "04_evals.ipynb", {"db": db, "suite": str(DATA / "evals" / "support_suite.yaml"),
-                                          "eval_stub": True, "static": True}, cwd=tmp_path, timeout=300)
+    nb = execute(NB / "04_evals.ipynb", {"db": db, "static": True}, cwd=tmp_path, timeout=300)  # as it opens
     assert not _errors(nb)
     text = _text(nb)
     assert "support-assistant" in text and "gate passed" in text and "Cost vs quality" in text

@@ -117,6 +117,7 @@ def _project(con, used: dict, scenario_paths, multipliers, sensitivity_at, sensi
         for (sc, _), r in zip(scenarios, results):
             if r["scenario"] == chosen:
                 r["sensitivity"] = projector.sensitivity(sc, sensitivity_at)
+    _add_quality(con, projector, scenarios, results, multipliers)
     outcomes = cost_per_outcome(con)
     per_outcome = _scale_outcomes(outcomes, results)
     return _plain({
@@ -147,6 +148,30 @@ def _project(con, used: dict, scenario_paths, multipliers, sensitivity_at, sensi
         "refused": refused,
         "warnings": [w for r in refused for w in r["warnings"]] + [w for r in results for w in r["warnings"]],
     })
+
+
+def _add_quality(con, projector: Projector, scenarios, results: list[dict], multipliers) -> None:
+    """Each result's `quality`: what its routing gives up on the golden set (`quality.py`), and a
+    `headline` sentence: "saves $X/month at 10x; quality -0.02 [-0.05, +0.01] on 40 cases"."""
+    from .quality import QualityTable, scenario_quality
+
+    table = QualityTable.from_db(con)
+    at = 10.0 if 10.0 in [float(m) for m in multipliers] else float(list(multipliers)[-1])
+    for (sc, _), r in zip(scenarios, results):
+        if not sc.routing:
+            q = {"status": "no_routing", "delta": 0.0, "low": 0.0, "high": 0.0, "n_cases": 0,
+                 "message": "moves no traffic: quality as today"}
+        elif table.empty:
+            q = {"status": "not_evaluated", "delta": None, "low": None, "high": None, "n_cases": 0,
+                 "message": "quality not evaluated: no eval runs with golden cases per feature in this database "
+                            "(run `workbench eval SUITE` with today's and the target models)"}
+        else:
+            q = scenario_quality(projector, sc, table)
+        r["quality"] = q
+        m = next((x for x in r["multipliers"] if float(x["multiplier"]) == at), None)
+        if m is not None and sc.routing:
+            verb = "saves" if m["savings_usd"] >= 0 else "adds"
+            r["headline"] = f"{verb} ${abs(m['savings_usd']):,.0f}/month at {at:g}x; {q['message']}"
 
 
 def _scale_outcomes(outcomes: list[dict], results: list[dict]) -> str | None:

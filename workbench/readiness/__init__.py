@@ -10,6 +10,7 @@ In: a checklist (checklists/*.yaml, or an AWS Well-Architected lens JSON), the t
     scoring.py    answers + evidence -> outcomes, scores, verdict, plan; `assess`
     history.py    stored assessments: list, load, compare
     lens.py       AWS Well-Architected custom-lens export and import
+    review.py     the live review in notebook 03: answers as widgets, re-scored on every change
 
     >>> from workbench import store, readiness
     >>> a = readiness.assess(store.connect("pilot.duckdb"), "checklists/production-readiness.yaml", "data/answers.yaml")
