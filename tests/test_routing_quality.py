@@ -142,3 +142,25 @@ def test_the_scenario_it_writes_loads_back_and_projects_to_the_same_figure(pilot
     again = p.evaluate(load_scenario(path), [10], bootstrap=0)["multipliers"][0]["monthly_cost_usd"]
     assert again == pytest.approx(res["monthly_cost_usd"])
     assert res["frontier"] and res["frontier"][0]["monthly_cost_usd"] <= res["monthly_cost_usd"] + 1e-9
+
+
+def test_the_recommendation_is_the_cheapest_scenario_whose_quality_holds():
+    from workbench.report.facts import recommend
+
+    def s(name, cost, quality):
+        return {"scenario": name, "quality": quality,
+                "multipliers": [{"multiplier": 10.0, "monthly_cost_usd": cost, "savings_usd": 1000 - cost,
+                                 "savings_pct": (1000 - cost) / 1000, "baseline_monthly_cost_usd": 1000}]}
+
+    bold = s("bold", 300, {"status": "evaluated", "delta": -0.08, "low": -0.12, "high": -0.04, "n_cases": 40,
+                           "message": "quality -0.080 [-0.120, -0.040] on 40 cases"})
+    careful = s("careful", 600, {"status": "evaluated", "delta": -0.005, "low": -0.015, "high": 0.005, "n_cases": 40,
+                                 "message": "quality -0.005 [-0.015, +0.005] on 40 cases"})
+    proj = {"scenarios": [s("baseline", 1000, {"status": "no_routing"}), bold, careful]}
+    rec = recommend(proj)
+    assert rec["scenario"] == "careful" and not rec["quality_not_evaluated"]
+    assert [f["scenario"] for f in rec["quality_failed"]] == ["bold"] and rec["quality_failed"][0]["savings_usd"] == 700
+    assert "bold" in rec["how"]
+    unknown = s("unknown", 500, {"status": "not_evaluated", "delta": None, "message": "not evaluated: ..."})
+    rec = recommend({"scenarios": [*proj["scenarios"], unknown]})
+    assert rec["scenario"] == "unknown" and rec["quality_not_evaluated"]  # eligible, flagged

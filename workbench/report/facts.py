@@ -51,6 +51,7 @@ ROOT = DATA.parent  # the bundle's root: the checkout, or workbench/_bundled in 
 DEFAULT_CHECKLIST = resource("checklists", "production-readiness.yaml")
 HEADLINE_MULTIPLIERS = (10.0, 50.0, 100.0)
 RECOMMEND_AT = 10.0
+QUALITY_BUDGET = 0.02  # the recommended scenario's golden-set score may not drop by more (95% confidence)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -237,18 +238,39 @@ def _at(s: dict, m: float) -> dict | None:
     return next((x for x in s["multipliers"] if abs(float(x["multiplier"]) - m) < 1e-9), None)
 
 
-def recommend(proj: dict, at: float = RECOMMEND_AT) -> dict:
-    """The cheapest scenario at `at`x among those with every model priced (baseline included)."""
+def quality_holds(s: dict, max_drop: float = QUALITY_BUDGET) -> bool | None:
+    """True: the scenario moves no traffic, or its quality change's lower end is at or above
+    -max_drop on the golden set; False: it is below; None: not (fully) evaluated."""
+    q = s.get("quality") or {}
+    if q.get("status") in (None, "no_routing"):
+        return True
+    if q.get("status") != "evaluated" or q.get("low") is None:
+        return None
+    return q["low"] >= -max_drop - 1e-12
+
+
+def recommend(proj: dict, at: float = RECOMMEND_AT, max_drop: float = QUALITY_BUDGET) -> dict:
+    """The cheapest scenario at `at`x among those with every model priced (baseline included) whose
+    quality holds: a scenario whose quality change on the golden set may be worse than -max_drop
+    (the lower end of its interval) is left out and listed with its saving (`quality_failed`); one
+    whose moved traffic no golden case covers stays eligible, flagged (`quality_not_evaluated`)."""
     scen = proj.get("scenarios", [])
     priced = [s for s in scen if not s.get("unpriced")]
     excluded = [s["scenario"] for s in scen if s.get("unpriced")] + [r["scenario"] for r in proj.get("refused") or []]
+    failed = [s for s in priced if quality_holds(s, max_drop) is False]
+    priced = [s for s in priced if quality_holds(s, max_drop) is not False]
     how = (f"the scenario with the lowest projected monthly cost at {mult(at)} volume among the "
-           f"{len(priced)} scenario(s) whose models all have a price (today's mix included)")
+           f"{len(priced)} scenario(s) whose models all have a price and whose quality holds on the golden set "
+           f"(no drop worse than {max_drop:g} at 95% confidence; today's mix included)")
     if excluded:
         how += f"; excluded because some of their traffic has no price, so their totals would be understated: {', '.join(excluded)}"
+    if failed:
+        how += f"; excluded because their quality may drop by more than {max_drop:g}: {', '.join(s['scenario'] for s in failed)}"
+    quality_failed = [{"scenario": s["scenario"], "savings_usd": (_at(s, at) or s["multipliers"][-1]).get("savings_usd"),
+                       "message": (s.get("quality") or {}).get("message")} for s in failed]
     if not priced:
         return {"scenario": None, "how": "no scenario has every model priced; add prices in the overrides file",
-                "excluded": excluded}
+                "excluded": excluded, "quality_failed": quality_failed}
     best = min(priced, key=lambda s: (_at(s, at) or s["multipliers"][-1])["monthly_cost_usd"])
     top = max(float(x["multiplier"]) for x in best["multipliers"])
     best_top = min(priced, key=lambda s: (_at(s, top) or s["multipliers"][-1])["monthly_cost_usd"])
@@ -260,6 +282,8 @@ def recommend(proj: dict, at: float = RECOMMEND_AT) -> dict:
         "figures": {float(x["multiplier"]): x for x in best["multipliers"]},
         "differs_at_top": None if best_top is best else {"multiplier": top, "scenario": best_top["scenario"]},
         "sensitivity": best.get("sensitivity") or [],
+        "quality": best.get("quality"), "quality_failed": quality_failed,
+        "quality_not_evaluated": quality_holds(best, max_drop) is None,
     }
 
 

@@ -128,6 +128,7 @@ def executive_summary_html(client: str, proj: dict, rec: dict, ready: dict, ev: 
             + (f" &mdash; {esc(rec['description'])}" if rec.get("description") else "")
             + (f" At {mult(rec['at'])} it saves {usd(at.get('savings_usd'))} a month ({pct(at.get('savings_pct'))}) against today's mix at the same volume."
                if at.get("savings_usd") else "")
+            + _quality_sentence(rec)
             + "</p>"
             f'<p class="wb-note">How chosen: {esc(rec["how"])}.'
             + (f" At {mult(rec['differs_at_top']['multiplier'])} the cheapest would be {esc(rec['differs_at_top']['scenario'])}."
@@ -144,6 +145,20 @@ def executive_summary_html(client: str, proj: dict, rec: dict, ready: dict, ev: 
                                              else "readiness not assessed") + "</p>")
     parts.append("<h3>Evals</h3><p>" + esc(eval_headline(ev)) + "</p>")
     return wrap("".join(parts))
+
+
+def _quality_sentence(rec: dict) -> str:
+    """What the recommended routing gives up on the golden set, and what was left out for quality."""
+    q = rec.get("quality") or {}
+    out = ""
+    if q.get("status") == "evaluated":
+        out = f" On the golden set its quality holds: {esc(q.get('message'))}."
+    elif q.get("status") in ("partly_evaluated", "not_evaluated"):
+        out = f' <b>Its quality is not yet shown:</b> {esc(q.get("message"))}. Run the golden set before adopting it.'
+    for f in rec.get("quality_failed") or []:
+        out += (f" {esc(f['scenario'])} would save {usd(f.get('savings_usd'))} a month but is not recommended: "
+                f"{esc(f.get('message'))}, more than the budget allows.")
+    return out
 
 
 def eval_headline(ev: dict) -> str:
@@ -189,9 +204,15 @@ def scenarios_html(proj: dict, rec: dict) -> str:
             r[mult(m)] = (_at(s, m) or {}).get("monthly_cost_usd")
         at = _at(s, RECOMMEND_AT) or {}
         r["savings"] = at.get("savings_pct")
+        q = s.get("quality") or {}
+        r["quality"] = ("as today" if q.get("status") in (None, "no_routing") else
+                        "not evaluated" if q.get("delta") is None else
+                        f"{q['delta']:+.3f}" + (f" [{q['low']:+.3f}, {q['high']:+.3f}]" if q.get("low") is not None else "")
+                        + f", {q.get('n_cases')} cases")
         rows.append(r)
     cols = [("scenario", "scenario", "text")] + [(mult(m), mult(m), "usd") for m in ms] + [
-        ("savings", f"saving at {mult(RECOMMEND_AT)}", "pct"), ("unpriced", "unpriced models", "text")]
+        ("savings", f"saving at {mult(RECOMMEND_AT)}", "pct"), ("quality", "quality on the golden set", "text"),
+        ("unpriced", "unpriced models", "text")]
     parts.append(table_html(rows, cols))
     descr = [{"scenario": s["scenario"], "description": s.get("description", ""),
               "file": Path(s["file"]).name if s.get("file") else "(built in)"} for s in proj.get("scenarios", [])]
