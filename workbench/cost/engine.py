@@ -34,6 +34,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import WorkbenchError
+from .evidence import semantic_cache_from_logs
 from .profile import Profile
 from .scenario import (
     BASELINE,
@@ -169,7 +170,8 @@ def apply_levers(profile: Profile, sc: Scenario) -> pd.DataFrame:
     df["routed_by"] = None
     qty = ["calls", *TOKEN_COLS]
     # 1. semantic cache
-    keep = 1 - _per_feature(sc.semantic_cache_hit_rate, df["feature"])
+    rate = sc.semantic_cache_hit_rate
+    keep = 1 - _per_feature(semantic_cache_from_logs(profile.levers) if rate == "logs" else rate, df["feature"])
     df[qty] = df[qty].mul(keep, axis=0)
     # 2. routing: shares of the traffic each rule matches (today's traffic), moved to the target
     if sc.routing:

@@ -15,11 +15,12 @@ mix projects to the sum of `priced_calls` (a test holds it to the cent).
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pandas as pd
 
 from ..errors import WorkbenchError
+from .evidence import observed_levers
 from .scenario import BIN_EDGES, DAYS_PER_MONTH
 
 # ---------------------------------------------------------------------------------------------
@@ -37,6 +38,7 @@ class Profile:
     peak_to_mean: dict[str, float]  # feature -> peak hourly tokens / mean hourly tokens
     fingerprint: str
     calls: int
+    levers: dict = field(default_factory=dict)  # what the logs show (evidence.observed_levers)
 
     @property
     def monthly_factor(self) -> float:
@@ -89,4 +91,5 @@ def build_profile(con) -> Profile:
         first=first.isoformat() if first else None, last=last.isoformat() if last else None,
         sessions=sessions, peak_to_mean={k: float(v or 1) for k, v in peak.items()},
         fingerprint=hashlib.sha256((fp or "").encode()).hexdigest(), calls=int(rows["calls"].sum()),
+        levers=observed_levers(con),
     )

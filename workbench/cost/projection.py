@@ -25,6 +25,7 @@ from typing import Callable
 from .. import __version__
 from ..errors import WorkbenchError
 from .engine import Projector
+from .evidence import lever_sources
 from .profile import build_profile
 from .scenario import BASELINE, DEFAULT_MULTIPLIERS, Scenario, load_scenario
 
@@ -107,6 +108,7 @@ def _project(con, used: dict, scenario_paths, multipliers, sensitivity_at, sensi
     for sc, path in scenarios:
         r = projector.evaluate(sc, multipliers)
         r["file"] = path
+        r["levers"] = lever_sources(sc, profile.levers)
         for w in r["warnings"]:
             w["file"] = path
         if sensitivity_at and sensitivity_for is None:

@@ -10,6 +10,7 @@ evaluating one takes milliseconds.
 
 Levers apply in this fixed, documented order (each sees the traffic the previous one left):
  1. semantic cache   a hit rate removes that share of calls (and their tokens), per feature or all;
+                     `logs`: each feature's exact-repeat rate, a floor (evidence.py);
  2. routing rules    each rule takes `share` of the traffic it matches (feature, model, prompt
                      version, input-token range; matched against today's traffic) to a target
                      model, scaling output by `output_ratio`; the shares of the rules matching
@@ -101,7 +102,8 @@ class Scenario(_Strict):
     name: str
     description: str = ""
     multipliers: list[float] | None = None
-    semantic_cache_hit_rate: Union[float, dict[str, float]] = 0.0
+    # a share of calls, per feature, or `logs`: each feature's exact-repeat rate (evidence.py)
+    semantic_cache_hit_rate: Union[Literal["logs"], float, dict[str, float]] = 0.0
     routing: list[RoutingRule] = Field(default_factory=list)
     prompt_cache: PromptCache = Field(default_factory=PromptCache)
     tiers: dict[str, dict[Literal["batch", "flex", "priority"], float]] = Field(default_factory=dict)
@@ -110,9 +112,11 @@ class Scenario(_Strict):
     @field_validator("semantic_cache_hit_rate")
     @classmethod
     def _rate(cls, v):
+        if v == "logs":
+            return v
         for x in (v.values() if isinstance(v, dict) else [v]):
-            if not 0 <= x < 1:
-                raise ValueError("hit rates must be in [0, 1)")
+            if not 0 <= x <= 1:
+                raise ValueError("hit rates must be in [0, 1] (or `logs`: the exact-repeat rate the logs show)")
         return v
 
     @field_validator("tiers")
