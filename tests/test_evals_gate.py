@@ -41,7 +41,7 @@ def test_paired_bootstrap_is_seeded_and_degenerate_cases():
     assert lo <= m <= hi
     assert paired_interval([-0.5] * 10) == (-0.5, -0.5, -0.5)  # every resample has the same mean
     assert paired_interval([]) == (None, None, None)
-    assert paired_interval([0.2]) == (0.2, 0.2, 0.2)
+    assert paired_interval([0.2]) == (0.2, -1.0, 1.0)  # one case: no spread known, the whole range
 
 
 def test_clear_regression_fails_with_slices_and_cases(con):
@@ -93,7 +93,10 @@ def test_errors_count_as_zero_and_absolute_checks(con):
     assert not compare(con, "new", None, Gate(max_error_rate=0.5)).passed
     r = compare(con, "new", None, Gate(min_score=0.5))
     assert not r.passed and "min_score" in r.reason
-    assert compare(con, "new", None, Gate()).passed  # no baseline, no absolute check
+    # any case without an answer fails the run by default (issue 15), even without a baseline
+    r = compare(con, "new", None, Gate())
+    assert not r.passed and "error rate 3/4 > max_error_rate 0.0" in r.reason and "other 3" in r.reason
+    assert compare(con, "new", None, Gate(max_error_rate=0.75)).passed  # allowed by the suite
     # a scorer as the gate metric
     assert compare(con, "new", "base", Gate(metric="acc")).diff == pytest.approx(-0.75)
 

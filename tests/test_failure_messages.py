@@ -79,6 +79,9 @@ def test_interrupts_end_in_one_line(tmp_path, capsys, monkeypatch, command, targ
     monkeypatch.setattr(importlib.import_module(module), name, interrupted)
     monkeypatch.chdir(tmp_path)
     (tmp_path / "suite.yaml").write_text("name: s\n")
+    from workbench import store
+
+    store.connect(tmp_path / "w.duckdb").close()  # readers (project) do not create the file
     code, err = _main([*command, "--db", str(tmp_path / "w.duckdb")], capsys)
     assert code == 130, err
     assert err.strip().splitlines()[-1].startswith(line), err

@@ -13,6 +13,7 @@ import sys
 import click
 
 from . import __version__
+from .config import resource
 from .errors import WorkbenchError
 
 DB_HELP = "DuckDB file (default: $WORKBENCH_DB or ./workbench.duckdb)."
@@ -201,7 +202,7 @@ def project(db, scenarios, multipliers, prices_file, as_json) -> None:
     from .cost.projection import project as run
 
     mults = _multipliers(multipliers)
-    con = store.connect(db)
+    con = store.connect(db, read_only=True)  # a reader: --prices lives in this connection's memory
     result = run(con, list(scenarios), mults, prices_file, sensitivity_at=mults[len(mults) // 2])
     for note in result["provenance"]["price_book"]["notes"]:
         _echo(f"note: {note}", err=True)
@@ -219,10 +220,17 @@ def project(db, scenarios, multipliers, prices_file, as_json) -> None:
         row["savings"] = f"{last['savings_pct']:.1%}" if last["savings_pct"] is not None else "–"
         if last["p10_usd"] is not None:
             row[f"P10–P90 at {last['multiplier']:g}x"] = f"{last['p10_usd']:,.0f}–{last['p90_usd']:,.0f}"
+        q = s.get("quality") or {}
+        row["quality"] = ("–" if q.get("status") == "no_routing" else "not evaluated" if q.get("delta") is None
+                          else f"{q['delta']:+.3f}" + (f" [{q['low']:+.3f}, {q['high']:+.3f}]" if q.get("low") is not None
+                                                       else "") + f" n={q['n_cases']}")
         if result["warnings"]:
             row["check"] = (f"WARNING x{len(s['warnings'])}: see below" if s["warnings"] else "ok")
         rows.append(row)
     _table(rows, title="Projected monthly cost (USD)")
+    for s in result["scenarios"]:
+        if s.get("headline"):
+            click.echo(f"{s['scenario']}: {s['headline']}")
     for w in result["warnings"]:
         _echo(f"WARNING: {w['message']}" + (f" [{w['file']}: {w['where']}]" if w.get("file") else ""), err=True)
     for s in result["scenarios"]:
@@ -338,12 +346,14 @@ def outcomes(path, db) -> None:
     click.echo(f"loaded {n:,} outcomes from {path}")
 
 
-DEFAULT_CHECKLIST = "checklists/production-readiness.yaml"
+DEFAULT_CHECKLIST = ("checklists", "production-readiness.yaml")  # bundled: found from any directory
 
 
 @cli.command()
-@click.option("--checklist", default=DEFAULT_CHECKLIST, show_default=True, metavar="FILE",
-              help="Checklist YAML (or an AWS Well-Architected custom-lens JSON).")
+@click.option("--checklist", callback=lambda _c, _p, v: str(resource(*DEFAULT_CHECKLIST)) if v is None else v,
+              metavar="FILE",
+              help="Checklist YAML (or an AWS Well-Architected custom-lens JSON). "
+                   "Default: the bundled checklists/production-readiness.yaml.")
 @click.option("--answers", metavar="FILE", help="Answers YAML: status, evidence, owner, due per item.")
 @click.option("--db", help=DB_HELP)
 @click.option("--compare", nargs=2, type=int, metavar="ID_A ID_B", help="Compare two stored assessments instead.")
@@ -386,26 +396,23 @@ def assess(checklist, answers, db, compare, history, export_lens, fail_on_not_re
 @click.option("--no-cache", is_flag=True, help="Call the models even when a cached response exists.")
 @click.option("--stub", is_flag=True, help="Serve the suite's models from the local stub server (offline demo/tests).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document on stdout.")
-def eval_(suite, db, baseline, prompt, no_cache, stub, as_json) -> None:
+@click.option("--junit", "junit", metavar="FILE",
+              help="Also write JUnit XML: one test case per golden case and per gate (for CI test reports).")
+def eval_(suite, db, baseline, prompt, no_cache, stub, as_json, junit) -> None:
     """Run an eval suite through LiteLLM, store every result, gate regressions (exit 1 on failure)."""
     from . import store
     from .evals import run_suite
 
-    report = run_suite(store.connect(db), suite, baseline=None if baseline == "none" else baseline,
+    con = store.connect(db)
+    report = run_suite(con, suite, baseline=None if baseline == "none" else baseline,
                        use_cache=not no_cache, progress=None if as_json else True, prompt=prompt, stub=stub)
+    if junit:
+        report.write_junit(con, junit)
     if as_json:
         _emit_json(report.as_dict())
     else:
         _table(report.rows(), title=f"Eval suite {report.suite}")
-        for r in report.runs:
-            g = r.gate
-            if g is None:
-                continue
-            click.echo(f"{r.model}: {'PASS' if r.passed else 'FAIL'} — {g.reason}")
-            for sl in g.failing_slices:
-                click.echo(f"  failing slice: {sl}")
-            for case in g.regressed[:15]:
-                click.echo(f"  regressed: {case.get('case_id')} {case.get('baseline'):.3f} -> {case.get('current'):.3f}")
+        click.echo("\n".join(report.verdict_lines()))
     if not report.gate_passed:
         sys.exit(1)
 

@@ -24,7 +24,11 @@ import math
 from dataclasses import asdict, dataclass, field
 
 from ..errors import WorkbenchError
+from . import stats
+from .stats import _betainc, _t_cdf, _t_quantile  # noqa: F401 - re-exported (tests, notebooks)
 from .suite import Gate
+
+MIN_BOOTSTRAP_CASES = 30  # below this the percentile bootstrap under-covers (n=3: 7-11% false fails at 2.5%)
 
 
 @dataclass
@@ -62,75 +66,30 @@ class GateResult:
     ci_high: float | None = None
     margin: float = 0.0
     confidence: float = 0.95
-    method: str = "bootstrap"
+    method: str = "auto"  # the method used (exact, bootstrap, t)
     rule: str = "regression"
     failing_slices: list[str] = field(default_factory=list)
     slices: list[SliceResult] = field(default_factory=list)
     regressed: list[dict] = field(default_factory=list)
     checks: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    p_value: float | None = None  # McNemar's exact test (the `exact` method)
+    spread: float | None = None  # sd of the paired differences (at least 1/sqrt(n))
+    min_detectable_drop: float | None = None
+    cases_needed: int | None = None
+    n_cases: int = 0
+    n_errors: int = 0
 
     def as_dict(self) -> dict:
         return asdict(self)
 
 
-def _betainc(a: float, b: float, x: float) -> float:
-    """Regularized incomplete beta I_x(a, b), by its continued fraction (modified Lentz).
-
-    Pure Python on purpose: the gate needs a handful of t quantiles per report, and importing
-    scipy for them cost every report kernel 0.2 s. Agrees with scipy.special to 1e-12 (tested)."""
-    if x <= 0.0:
-        return 0.0
-    if x >= 1.0:
-        return 1.0
-    if x > (a + 1) / (a + b + 2):  # the fraction converges fast only below the mean
-        return 1.0 - _betainc(b, a, 1.0 - x)
-    front = math.exp(math.lgamma(a + b) - math.lgamma(a) - math.lgamma(b) + a * math.log(x) + b * math.log1p(-x)) / a
-    tiny = 1e-300
-    f, c, d = 1.0, 1.0, 0.0
-    for i in range(400):
-        m = i // 2
-        if i == 0:
-            num = 1.0
-        elif i % 2 == 0:
-            num = m * (b - m) * x / ((a + 2 * m - 1) * (a + 2 * m))
-        else:
-            num = -(a + m) * (a + b + m) * x / ((a + 2 * m) * (a + 2 * m + 1))
-        d = 1.0 + num * d
-        d = 1.0 / (d if abs(d) > tiny else tiny)
-        c = 1.0 + num / (c if abs(c) > tiny else tiny)
-        f *= c * d
-        if abs(1.0 - c * d) < 1e-15:
-            break
-    return front * (f - 1.0)
-
-
-def _t_cdf(t: float, df: float) -> float:
-    tail = 0.5 * _betainc(df / 2, 0.5, df / (df + t * t))
-    return 1.0 - tail if t > 0 else tail
-
-
-def _t_quantile(p: float, df: int) -> float:
-    """Student-t quantile: the t with P(T <= t) = p, by bisection on the CDF."""
-    if not 0.0 < p < 1.0:
-        raise ValueError(f"quantile probability must be in (0, 1), got {p}")
-    if p == 0.5:
-        return 0.0
-    if p < 0.5:
-        return -_t_quantile(1.0 - p, df)
-    lo, hi = 0.0, 1.0
-    while _t_cdf(hi, df) < p:
-        lo, hi = hi, hi * 2
-    for _ in range(200):
-        mid = (lo + hi) / 2
-        if mid in (lo, hi):
-            break
-        lo, hi = (mid, hi) if _t_cdf(mid, df) < p else (lo, mid)
-    return (lo + hi) / 2
-
-
 def paired_interval(d, confidence: float = 0.95, method: str = "bootstrap", seed: int = 0,
-                    resamples: int = 2000) -> tuple[float | None, float | None, float | None]:
-    """(mean, low, high) of the mean of paired differences d."""
+                    resamples: int = 2000, bounds: tuple[float, float] = (-1.0, 1.0),
+                    min_bootstrap: int = MIN_BOOTSTRAP_CASES) -> tuple[float | None, float | None, float | None]:
+    """(mean, low, high) of the mean of paired differences d, clipped to `bounds` (scores are in
+    [0, 1], so differences in [-1, 1]). One case says nothing about the spread: the interval is
+    then the whole range. The bootstrap falls back to the t interval below `min_bootstrap` cases."""
     import numpy as np
 
     d = np.asarray(d, dtype=float)
@@ -139,21 +98,41 @@ def paired_interval(d, confidence: float = 0.95, method: str = "bootstrap", seed
         return None, None, None
     mean = float(d.mean())
     if n == 1:
-        return mean, mean, mean
+        return mean, float(bounds[0]), float(bounds[1])
     alpha = 1 - confidence
-    if method == "t":
+    if method == "t" or n < min_bootstrap:
         se = float(d.std(ddof=1)) / math.sqrt(n)
         q = _t_quantile(1 - alpha / 2, n - 1)
-        return mean, mean - q * se, mean + q * se
-    rng = np.random.default_rng(seed)
-    means = d[rng.integers(0, n, size=(resamples, n))].mean(axis=1)
-    low, high = np.quantile(means, [alpha / 2, 1 - alpha / 2])
-    return mean, float(low), float(high)
+        low, high = mean - q * se, mean + q * se
+    else:
+        rng = np.random.default_rng(seed)
+        means = d[rng.integers(0, n, size=(resamples, n))].mean(axis=1)
+        low, high = (float(x) for x in np.quantile(means, [alpha / 2, 1 - alpha / 2]))
+    return mean, max(float(bounds[0]), low), min(float(bounds[1]), high)
 
 
 def mean_interval(x, confidence: float = 0.95) -> tuple[float | None, float | None, float | None]:
-    """t-interval of a mean (one run's score)."""
-    return paired_interval(x, confidence, "t")
+    """t-interval of a mean (one run's score, in [0, 1])."""
+    return paired_interval(x, confidence, "t", bounds=(0.0, 1.0))
+
+
+def _binary(*arrays) -> bool:
+    return all(float(v) in (0.0, 1.0) for a in arrays for v in a)
+
+
+def gate_interval(b, c, gate: Gate) -> tuple[float | None, float | None, float | None, str, float | None]:
+    """(diff, low, high, method used, McNemar p-value or None) for paired baseline/current values."""
+    d = [y - x for x, y in zip(b, c)]
+    method = gate.method
+    if method in ("auto", "exact") and _binary(b, c):
+        r = stats.paired_binary(b, c, gate.confidence)
+        return r["diff"], r["low"], r["high"], "exact", r["p_value"]
+    if method in ("auto", "exact"):
+        method = "bootstrap" if len(d) >= MIN_BOOTSTRAP_CASES else "t"
+    elif method == "bootstrap" and len(d) < MIN_BOOTSTRAP_CASES:
+        method = "t"
+    m, lo, hi = paired_interval(d, gate.confidence, method, gate.seed, gate.bootstrap)
+    return m, lo, hi, method, None
 
 
 def _fails(low, high, gate: Gate) -> bool:
@@ -170,7 +149,7 @@ def metric_values(con, run_id: str, metric: str) -> dict[str, tuple[float, list[
         sql = "SELECT case_id, CASE WHEN error IS NOT NULL THEN 0 ELSE score END, tags FROM eval_results WHERE run_id = ?"
         params = [run_id]
     elif metric == "pass":
-        sql = ("SELECT case_id, CASE WHEN error IS NOT NULL THEN 0 ELSE CAST(passed AS DOUBLE) END, tags "
+        sql = ("SELECT case_id, CASE WHEN error IS NOT NULL THEN 0 ELSE coalesce(pass_share, CAST(passed AS DOUBLE)) END, tags "
                "FROM eval_results WHERE run_id = ?")
         params = [run_id]
     else:
@@ -181,13 +160,44 @@ def metric_values(con, run_id: str, metric: str) -> dict[str, tuple[float, list[
     return {cid: (float(v), list(tags or [])) for cid, v, tags in con.execute(sql, params).fetchall() if v is not None}
 
 
-def find_baseline(con, suite: str, model: str, exclude: str | None = None) -> str | None:
+def find_baseline(con, suite: str, model: str, exclude: str | None = None,
+                  prompt_version: str | None = None) -> str | None:
+    """The latest finished, passing run of suite and model (and prompt version, for a prompt x model
+    suite) with at least one answered case."""
     row = con.execute(
         "SELECT run_id FROM eval_runs WHERE suite = ? AND model = ? AND status = 'finished' AND passed "
-        "AND run_id IS DISTINCT FROM ? ORDER BY finished_at DESC, started_at DESC LIMIT 1",
-        [suite, model, exclude],
+        "AND run_id IS DISTINCT FROM ? AND NOT (coalesce(n_cases, 0) > 0 AND coalesce(n_errors, 0) >= n_cases) "
+        "AND (? IS NULL OR prompt_version = ?) ORDER BY finished_at DESC, started_at DESC LIMIT 1",
+        [suite, model, exclude, prompt_version, prompt_version],
     ).fetchone()
     return row[0] if row else None
+
+
+def _error_summary(con, run_id: str) -> tuple[int, int, str]:
+    n_total, n_err = con.execute("SELECT count(*), count(error) FROM eval_results WHERE run_id = ?", [run_id]).fetchone()
+    kinds = con.execute("SELECT coalesce(error_type, 'other'), count(*) FROM eval_results WHERE run_id = ? AND error "
+                        "IS NOT NULL GROUP BY 1 ORDER BY 2 DESC, 1", [run_id]).fetchall()
+    return n_total, n_err, ", ".join(f"{k} {v}" for k, v in kinds)
+
+
+def _power(res: GateResult, d, gate: Gate, failures: list[str]) -> None:
+    """Minimum detectable drop for this n and spread; warn (or fail) when the set is too small."""
+    n = len(d)
+    sd = stats.planning_sd(list(d))
+    res.spread = sd
+    res.min_detectable_drop = stats.min_detectable_drop(n, sd, gate.max_drop, gate.confidence, gate.power)
+    target = gate.target_drop
+    mdd = res.min_detectable_drop
+    if mdd is not None and mdd <= target + 1e-12:
+        return
+    res.cases_needed = stats.cases_needed(sd, gate.max_drop, target, gate.confidence, gate.power)
+    shown = f"{mdd:.2f}" if mdd is not None else "no drop at all"
+    msg = (f"golden set too small: with {n} paired case(s) and spread {sd:.2f} the gate catches ({gate.power:.0%} "
+           f"power) only a drop of {shown}, not {target:.2f} (max_drop {gate.max_drop})"
+           + (f"; about {res.cases_needed} cases needed" if res.cases_needed else ""))
+    res.warnings.append(msg)
+    if gate.fail_underpowered:
+        failures.append(msg)
 
 
 def compare(con, run_id: str, baseline_run_id: str | None, gate: Gate) -> GateResult:
@@ -199,13 +209,16 @@ def compare(con, run_id: str, baseline_run_id: str | None, gate: Gate) -> GateRe
                      margin=gate.max_drop, confidence=gate.confidence, method=gate.method, rule=gate.rule)
     res.mean_current = float(np.mean([v for v, _ in cur.values()])) if cur else None
     failures: list[str] = []
-    n_total, n_err = con.execute(
-        "SELECT count(*), count(error) FROM eval_results WHERE run_id = ?", [run_id]).fetchone()
+    n_total, n_err, kinds = _error_summary(con, run_id)
+    res.n_cases, res.n_errors = n_total, n_err
+    if n_total and n_err >= n_total:
+        failures.append(f"no case was answered: all {n_total} calls failed ({kinds})")
+    elif n_total and n_err / n_total > gate.max_error_rate + 1e-12:
+        failures.append(f"error rate {n_err}/{n_total} > max_error_rate {gate.max_error_rate} "
+                        f"({n_err} case(s) without an answer: {kinds})")
     if gate.min_score is not None and (res.mean_current is None or res.mean_current < gate.min_score):
         failures.append(f"mean {gate.metric} {res.mean_current if res.mean_current is not None else float('nan'):.3f} "
                         f"< min_score {gate.min_score}")
-    if gate.max_error_rate is not None and n_total and n_err / n_total > gate.max_error_rate:
-        failures.append(f"error rate {n_err}/{n_total} > max_error_rate {gate.max_error_rate}")
     if baseline_run_id is None:
         res.checks.append("no baseline: nothing to compare with (this run can become the baseline)")
     else:
@@ -219,18 +232,21 @@ def compare(con, run_id: str, baseline_run_id: str | None, gate: Gate) -> GateRe
             c = np.array([cur[i][0] for i in ids])
             d = c - b
             res.mean_baseline, res.mean_current = float(b.mean()), float(c.mean())
-            res.diff, res.ci_low, res.ci_high = paired_interval(d, gate.confidence, gate.method, gate.seed, gate.bootstrap)
+            res.diff, res.ci_low, res.ci_high, res.method, res.p_value = gate_interval(b, c, gate)
+            if gate.method not in ("auto", res.method):
+                res.checks.append(f"{gate.method} replaced by {res.method} for {len(ids)} paired case(s)")
+            _power(res, d, gate, failures)
             pct = f"{gate.confidence:.0%}"
             if _fails(res.ci_low, res.ci_high, gate):
                 failures.append(
-                    f"{gate.metric} changed by {res.diff:+.3f} ({pct} CI {res.ci_low:+.3f} to {res.ci_high:+.3f}) vs "
-                    f"baseline {baseline_run_id}: " + ("a drop beyond the allowed " if gate.rule == "regression"
-                                                        else "cannot rule out a drop beyond the allowed ")
-                    + f"{gate.max_drop}")
+                    f"{gate.metric} changed by {res.diff:+.3f} ({pct} CI {res.ci_low:+.3f} to {res.ci_high:+.3f}, "
+                    f"{res.method}) vs baseline {baseline_run_id}: " + (
+                        "a drop beyond the allowed " if gate.rule == "regression"
+                        else "cannot rule out a drop beyond the allowed ") + f"{gate.max_drop}")
             tags = sorted({t for i in ids for t in cur[i][1]})
             for tag in tags:
                 sel = [k for k, i in enumerate(ids) if tag in cur[i][1]]
-                m, lo, hi = paired_interval(d[sel], gate.confidence, gate.method, gate.seed, gate.bootstrap)
+                m, lo, hi, _, _ = gate_interval(b[sel], c[sel], gate)
                 failed = len(sel) >= gate.min_slice_cases and _fails(lo, hi, gate)
                 res.slices.append(SliceResult(tag, len(sel), m, lo, hi, failed))
             res.failing_slices = [s.tag for s in res.slices if s.failed]
@@ -247,7 +263,7 @@ def compare(con, run_id: str, baseline_run_id: str | None, gate: Gate) -> GateRe
         res.reason = "; ".join(failures)
     elif res.diff is not None:
         res.reason = (f"{gate.metric} {res.diff:+.3f} ({gate.confidence:.0%} CI {res.ci_low:+.3f} to "
-                      f"{res.ci_high:+.3f}) within the allowed drop {gate.max_drop}")
+                      f"{res.ci_high:+.3f}, {res.method}) within the allowed drop {gate.max_drop}")
     else:
         res.reason = "; ".join(res.checks) or "passed"
     return res

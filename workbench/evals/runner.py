@@ -4,8 +4,10 @@
 * Retries with exponential back-off (base_delay_s * 2**attempt, capped, with jitter) on rate
   limits (429), timeouts, connection and server (5xx) errors; other errors are final.
   The error is recorded on the case; the other cases carry on.
-* Response cache (`eval_cache`): key = sha256(model, messages, generation params); endpoints
-  and credentials are not in the key. A replay is marked `cached` and keeps its original
+* Response cache (`eval_cache`): key = sha256(model, endpoint (api_base, api_version, headers
+  other than credentials), messages, generation params, tools); credentials are not in the key,
+  and the stored request shows the endpoint only as a hash. Empty answers and errors are never
+  cached (an empty answer is an error of type empty_response, retried like a server error). A replay is marked `cached` and keeps its original
   usage and latency; it is not billed again (eval_runs.cost_usd excludes it and
   cost_avoided_usd counts it). `use_cache=False` forces calls (and refreshes the cache).
 * Cost: the response's usage priced with the workbench price book (model name, or the
@@ -29,13 +31,15 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
+from ..config import resource
 from ..errors import CheckFailed, WorkbenchError
 from ..ingest.redact import redact_text
 from . import judge as judge_mod
 from . import scorers as scorer_mod
 from .caller import Caller, CallResult, Pricer
+from .repeats import combine, persist_epochs
 from .gate import GateResult, compare, find_baseline, gate_json, mean_interval
-from .suite import Case, LoadedSuite, ModelSpec, load_suite, render_messages
+from .suite import Case, LoadedSuite, ModelSpec, load_variants, render_messages
 
 
 # Generation params that never change the answer (not part of the cache key).
@@ -61,6 +65,7 @@ class RunReport:
     p95_latency_ms: float | None
     http_calls: int
     gate: GateResult | None = None
+    errors: list[dict] = field(default_factory=list)  # per case: case_id, error_type, attempts, error
 
     @property
     def passed(self) -> bool:
@@ -74,13 +79,22 @@ class RunReport:
     def row(self) -> dict:
         g = self.gate
         return {
-            "model": self.model, "run_id": self.run_id, "cases": self.n_cases, "errors": self.n_errors,
+            "model": self.model, "prompt": self.prompt_version, "run_id": self.run_id, "cases": self.n_cases, "errors": self.n_errors,
             "cached": self.n_cached, "score": self.mean_score, "pass_rate": self.pass_rate,
             "cost_usd": self.cost_usd, "judge_cost_usd": self.judge_cost_usd, "p95_ms": self.p95_latency_ms,
             "baseline": g.baseline_run_id if g else None, "diff": g.diff if g else None,
             "ci": (g.ci_low, g.ci_high) if g and g.ci_low is not None else None,
             "gate": "pass" if self.passed else "FAIL",
         }
+
+    def error_lines(self, limit: int = 20) -> list[str]:
+        """One line per case without an answer: id, type, attempts, message."""
+        out = [f"{e['case_id']}: {e['error_type'] or 'other'} after {e['attempts']} attempt(s): {e['error']}"
+               for e in self.errors[:limit]]
+        if len(self.errors) > limit:
+            out.append(f"... and {len(self.errors) - limit} more (SELECT * FROM eval_results WHERE run_id = "
+                       f"'{self.run_id}' AND error IS NOT NULL)")
+        return out
 
 
 @dataclass
@@ -99,6 +113,27 @@ class EvalReport:
     def as_dict(self) -> dict:
         return {"suite": self.suite, "suite_path": self.suite_path, "gate_passed": self.gate_passed,
                 "runs": [r.as_dict() for r in self.runs]}
+
+    def verdict_lines(self) -> list[str]:
+        """What `workbench eval` prints under its table: per run the verdict and why, each case
+        without an answer, the small-sample warnings, failing slices and regressed cases."""
+        out = []
+        for r in self.runs:
+            g = r.gate
+            if g is None:
+                continue
+            what = r.model + (f" [{r.prompt_version}]" if len({x.prompt_version for x in self.runs}) > 1 else "")
+            out.append(f"{what}: {'PASS' if r.passed else 'FAIL'} — {g.reason}")
+            out += [f"  error: {line}" for line in r.error_lines()]
+            out += [f"  warning: {w}" for w in g.warnings]
+            out += [f"  failing slice: {sl}" for sl in g.failing_slices]
+            out += [f"  regressed: {c['case_id']} {c['baseline']:.3f} -> {c['current']:.3f}" for c in g.regressed[:15]]
+        return out
+
+    def write_junit(self, con, path) -> None:
+        from .junit import write_junit
+
+        write_junit(con, self, path)
 
     def raise_for_gate(self) -> None:
         failed = [r for r in self.runs if not r.passed]
@@ -138,10 +173,15 @@ class _CaseOutcome:
     judge_cost: float | None = None
     judge_billed: float | None = None
     judge_cached: bool | None = None
+    repeats: int = 1
+    score_sd: float | None = None
+    pass_share: float | None = None
+    epochs: list | None = None
 
 
-async def _evaluate_case(ls: LoadedSuite, case: Case, caller: Caller, judge: Caller | None) -> _CaseOutcome:
-    call = await caller(render_messages(ls.prompt, case))
+async def _evaluate_case(ls: LoadedSuite, case: Case, caller: Caller, judge: Caller | None,
+                         epoch: int = 0) -> _CaseOutcome:
+    call = await caller(render_messages(ls.prompt, case), epoch=epoch)
     if call.error:
         return _CaseOutcome(case, None, call, [], 0.0, False)
     output = call.content
@@ -168,7 +208,7 @@ async def _evaluate_case(ls: LoadedSuite, case: Case, caller: Caller, judge: Cal
                     j_billed = None if j_billed is None or res.cost_usd is None else j_billed + res.cost_usd
         else:
             try:
-                s, detail = scorer_mod.score(spec, case, output, ls.schemas)
+                s, detail = scorer_mod.score(spec, case, output, ls.schemas, call=call, functions=ls.functions)
             except Exception as exc:  # noqa: BLE001 - a scorer bug must not lose the case
                 s, detail = 0.0, f"scorer error: {type(exc).__name__}: {exc}"
         passed = None if s is None else s >= spec.threshold - 1e-12
@@ -194,13 +234,16 @@ def _persist(con, run_id: str, o: _CaseOutcome) -> None:
         """INSERT INTO eval_results (run_id, case_id, tags, output, score, passed, scores, input_tokens,
                cache_read_tokens, output_tokens, reasoning_tokens, cost_usd, price_key, judge_input_tokens,
                judge_output_tokens, judge_cost_usd, judge_billed_usd, latency_ms, error, error_type, attempts,
-               cached, judge_cached, finished_at)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, now())""",
+               cached, judge_cached, repeats, score_sd, pass_share, finished_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, now())""",
         [run_id, o.case.id, o.case.tags, o.output, o.score, o.passed,
          json.dumps({k: s for k, _, s, *_ in o.scores}), c.input_tokens, c.cache_read_tokens, c.output_tokens,
          c.reasoning_tokens, c.cost_usd, c.price_key, o.judge_in, o.judge_out, o.judge_cost, o.judge_billed,
-         c.latency_ms, c.error, c.error_type, c.attempts, c.cached, o.judge_cached],
+         c.latency_ms, c.error, c.error_type, c.attempts, c.cached, o.judge_cached, o.repeats, o.score_sd,
+         o.pass_share],
     )
+    if o.epochs:
+        persist_epochs(con, run_id, o)
     if o.scores:
         con.executemany(
             "INSERT INTO eval_scores VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -240,9 +283,14 @@ async def _run_model(con, ls: LoadedSuite, spec: ModelSpec, *, run_id: str, done
     pending = [c for c in ls.cases if c.id not in done_ids]
     sem = asyncio.Semaphore(s.concurrency)
 
-    async def one(case: Case) -> _CaseOutcome:
+    async def once(case: Case, epoch: int) -> _CaseOutcome:
         async with sem:
-            return await _evaluate_case(ls, case, caller, judge)
+            return await _evaluate_case(ls, case, caller, judge, epoch)
+
+    async def one(case: Case) -> _CaseOutcome:
+        if s.repeat == 1:
+            return await once(case, 0)
+        return combine(list(await asyncio.gather(*(once(case, e) for e in range(s.repeat)))))
 
     tick, bar = _make_progress(progress, len(ls.cases), len(done_ids), spec.label)
     tasks = [asyncio.ensure_future(one(c)) for c in pending]
@@ -320,7 +368,8 @@ def run_suite(con, suite_path, baseline: str | None = "latest", use_cache: bool 
         with StubServer():
             return run_suite(con, suite_path, baseline, use_cache, trigger, progress, models=models, prompt=prompt,
                              resume=resume, backoff_base=backoff_base)
-    ls = load_suite(suite_path, prompt=prompt)
+    variants = load_variants(suite_path, prompt=prompt)
+    ls = variants[0]
     s = ls.suite
     specs = s.models
     if models:
@@ -332,13 +381,14 @@ def run_suite(con, suite_path, baseline: str | None = "latest", use_cache: bool 
         if con.execute("SELECT 1 FROM eval_runs WHERE run_id = ?", [baseline]).fetchone() is None:
             raise WorkbenchError(f"--baseline {baseline}: no such eval run (see SELECT run_id FROM eval_runs)")
     use_cache = use_cache and s.cache
-    suite_hash = ls.suite_hash()
     trig = _trigger(trigger)
     git_sha = _git_sha(ls.path.parent)
     pricer = Pricer()
     report = EvalReport(suite=s.name, suite_path=str(ls.path))
     judge_name = s.judge.model if s.judge and any(sc.needs_judge for sc in s.scorers) else None
-    for spec in specs:
+    matrix = s.prompts is not None and prompt is None  # prompt x model: each prompt version has its own baseline
+    for ls, spec in ((v, m) for v in variants for m in specs):
+        suite_hash = ls.suite_hash()
         label = spec.label
         run_id, done_ids, resumed = None, set(), False
         if resume:
@@ -369,12 +419,13 @@ def run_suite(con, suite_path, baseline: str | None = "latest", use_cache: bool 
         except BaseException:
             con.execute("UPDATE eval_runs SET status = 'interrupted' WHERE run_id = ?", [run_id])
             raise
-        report.runs.append(_finish_run(con, ls, spec, run_id, baseline, n_now, resumed, http, pricer))
+        report.runs.append(_finish_run(con, ls, spec, run_id, baseline, n_now, resumed, http, pricer,
+                                       prompt_version=ls.prompt.version if matrix else None))
     return report
 
 
 def _finish_run(con, ls: LoadedSuite, spec: ModelSpec, run_id: str, baseline: str | None, n_now: int,
-                resumed: bool, http: int, pricer: Pricer) -> RunReport:
+                resumed: bool, http: int, pricer: Pricer, prompt_version: str | None = None) -> RunReport:
     s = ls.suite
     n, n_err, n_cached, pass_rate, billed, avoided, judge_billed, p95 = con.execute(
         """SELECT count(*), count(error), count(*) FILTER (WHERE cached),
@@ -396,10 +447,13 @@ def _finish_run(con, ls: LoadedSuite, spec: ModelSpec, run_id: str, baseline: st
     mean, lo, hi = mean_interval(scores)
     base_id = None
     if baseline in ("latest",):
-        base_id = find_baseline(con, s.name, spec.label, exclude=run_id)
+        base_id = find_baseline(con, s.name, spec.label, exclude=run_id, prompt_version=prompt_version)
     elif baseline not in (None, "none"):
         base_id = baseline
     gate = compare(con, run_id, base_id, s.gate)
+    errors = [{"case_id": cid, "error_type": et, "attempts": att, "error": err} for cid, et, att, err in con.execute(
+        "SELECT case_id, error_type, attempts, error FROM eval_results WHERE run_id = ? AND error IS NOT NULL "
+        "ORDER BY case_id", [run_id]).fetchall()]
     con.execute(
         """UPDATE eval_runs SET status = 'finished', finished_at = now(), passed = ?, n_cases = ?, n_errors = ?,
                n_cached = ?, mean_score = ?, pass_rate = ?, cost_usd = ?, cost_avoided_usd = ?, judge_cost_usd = ?,
@@ -410,14 +464,14 @@ def _finish_run(con, ls: LoadedSuite, spec: ModelSpec, run_id: str, baseline: st
                      status="finished", n_cases=n, n_errors=n_err, n_cached=n_cached, n_run_now=n_now,
                      resumed=resumed, mean_score=mean, ci_low=lo, ci_high=hi, pass_rate=pass_rate, cost_usd=cost,
                      cost_avoided_usd=avoided, judge_cost_usd=judge_cost, p95_latency_ms=p95, http_calls=http,
-                     gate=gate)
+                     gate=gate, errors=errors)
 
 
 # ---------------------------------------------------------------------------------------------
 # The offline demo
 # ---------------------------------------------------------------------------------------------
 
-DATA_DIR = Path(__file__).resolve().parents[2] / "data" / "evals"
+DATA_DIR = resource("data", "evals")  # the bundled sample suite (`workbench.config.resource`)
 
 
 def run_demo(con, data_dir: str | Path | None = None, progress=None) -> dict:

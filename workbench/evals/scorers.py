@@ -13,6 +13,7 @@ import string
 from collections import Counter
 from typing import Any
 
+from .refusal import is_refusal, normalize_typography  # noqa: F401 - part of this module's API
 from .suite import Case, ScorerSpec
 
 _ARTICLES = re.compile(r"\b(a|an|the)\b")
@@ -57,13 +58,48 @@ def regex(output: str, pattern: str) -> float:
     return float(re.search(pattern, output) is not None)
 
 
-def parse_json(output: str):
-    """The JSON value in the output; a ```json fenced block is unwrapped. Raises ValueError."""
+MAX_JSON_DEPTH = 64
+
+
+def _reject_constant(name: str):
+    raise ValueError(f"{name} is not valid JSON")
+
+
+def _depth(text: str) -> int:
+    """Deepest nesting of [ and { outside strings (a cheap scan before json.loads)."""
+    depth = deepest = 0
+    in_str = esc = False
+    for ch in text:
+        if in_str:
+            if esc:
+                esc = False
+            elif ch == "\\":
+                esc = True
+            elif ch == '"':
+                in_str = False
+        elif ch == '"':
+            in_str = True
+        elif ch in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif ch in "]}":
+            depth -= 1
+    return deepest
+
+
+def parse_json(output: str, max_depth: int = MAX_JSON_DEPTH):
+    """The JSON value in the output; a ```json (or ```JSON) fenced block is unwrapped. Strict JSON:
+    NaN and Infinity are rejected, nesting is capped at `max_depth`. Raises ValueError."""
     text = output.strip()
-    m = re.match(r"^```(?:json)?\s*(.*?)\s*```$", text, re.S)
+    m = re.match(r"^```[ \t]*(?:json[c5]?)?[ \t]*\r?\n?(.*?)\s*```$", text, re.S | re.I)
     if m:
         text = m.group(1)
-    return json.loads(text)
+    if _depth(text) > max_depth:
+        raise ValueError(f"JSON nested deeper than {max_depth} levels")
+    try:
+        return json.loads(text, parse_constant=_reject_constant)
+    except RecursionError:  # pragma: no cover - the depth scan comes first
+        raise ValueError(f"JSON nested deeper than {max_depth} levels") from None
 
 
 def json_valid(output: str) -> float:
@@ -89,29 +125,68 @@ def json_schema(output: str, schema: dict) -> tuple[float, str | None]:
     return 1.0, None
 
 
-_NUMBER = re.compile(r"[-+]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?(?:[eE][-+]?\d+)?")
+# A number: an optional sign (-, +, U+2212 minus) that is not a hyphen inside a word ("ABC-12" is 12),
+# an optional currency sign, digits with optional thousands commas (1,332), an optional decimal part,
+# a leading-dot decimal (.5) and an optional exponent. A number glued to a letter ("v2") is not one.
+_NUMBER = re.compile(
+    r"(?<![\w.])(?P<sign>[-+\u2212\ufe63\uff0d])?[$\u20ac\u00a3\u00a5\u20b9]?"
+    r"(?P<num>(?:\d{1,3}(?:,\d{3})+(?!\d)|\d+)(?:\.\d+)?|\.\d+)(?P<exp>[eE][-+]?\d+)?")
+NUMBER_PICKS = ("last", "first", "nearest")
+
+
+def numbers(text) -> list[float]:
+    """Every number in the text, in order (see _NUMBER for what counts)."""
+    if isinstance(text, (int, float)) and not isinstance(text, bool):
+        return [float(text)] if math.isfinite(float(text)) else []
+    out = []
+    for m in _NUMBER.finditer(str(text)):
+        v = float(m.group("num").replace(",", "") + (m.group("exp") or ""))
+        if m.group("sign") and m.group("sign") != "+":
+            v = -v
+        if math.isfinite(v):
+            out.append(v)
+    return out
 
 
 def first_number(text) -> float | None:
-    if isinstance(text, (int, float)) and not isinstance(text, bool):
-        return float(text)
-    m = _NUMBER.search(str(text))
-    return float(m.group(0).replace(",", "")) if m else None
+    got = numbers(text)
+    return got[0] if got else None
 
 
-def numeric(output: str, expected, tolerance: float = 0.0, relative: bool = False) -> float | None:
+def pick_number(text, pick: str = "last", near: list[float] | None = None) -> tuple[float | None, str]:
+    """(the number taken from text, how): the first, the last, or the one nearest a reference."""
+    got = numbers(text)
+    if not got:
+        return None, "no number in the output"
+    if pick == "first":
+        v = got[0]
+    elif pick == "nearest" and near:
+        v = min(got, key=lambda x: min(abs(x - r) for r in near))
+    else:
+        v = got[-1]
+    shown = ", ".join(f"{x:g}" for x in got[:8]) + (", ..." if len(got) > 8 else "")
+    return v, f"took {v:g} ({pick} of {len(got)}: {shown})" if len(got) > 1 else f"took {v:g}"
+
+
+def numeric_detail(output: str, expected, tolerance: float = 0.0, relative: bool = False,
+                   pick: str = "last") -> tuple[float | None, str | None]:
+    """(score, which number was taken). The reference's number is its first (a bare number usually)."""
     refs = [first_number(r) for r in _refs(expected)]
     refs = [r for r in refs if r is not None]
     if not refs:
-        return None
-    got = first_number(output)
+        return None, None
+    got, how = pick_number(output, pick, refs)
     if got is None:
-        return 0.0
+        return 0.0, how
     best = 0.0
     for r in refs:
         allowed = tolerance * abs(r) if relative else tolerance
-        best = max(best, float(abs(got - r) <= allowed + 1e-12))
-    return best
+        best = max(best, float(abs(got - r) <= allowed + 1e-12 * max(1.0, abs(r))))
+    return best, how
+
+
+def numeric(output: str, expected, tolerance: float = 0.0, relative: bool = False, pick: str = "last") -> float | None:
+    return numeric_detail(output, expected, tolerance, relative, pick)[0]
 
 
 def token_f1(output: str, expected) -> float | None:
@@ -162,38 +237,37 @@ def rouge_l(output: str, expected) -> float | None:
     return best
 
 
-_REFUSAL = re.compile(
-    r"\b(i(?:'m| am) (?:sorry|afraid|unable|not able)|i can(?:'|no)t (?:help|assist|answer|provide|share|do)|"
-    r"i (?:cannot|won't|will not|must decline)|(?:unable|not able) to (?:help|assist|answer|provide)|"
-    r"as an ai\b|i don't have (?:access|information)|(?:that's|this is) (?:outside|beyond) (?:my|the) scope|"
-    r"please contact (?:support|a human|an agent))",
-    re.I,
-)
-
-
-def is_refusal(output: str) -> bool:
-    return bool(_REFUSAL.search(output or ""))
-
-
 def refusal(output: str, expect: bool) -> float:
     """1 when the output refuses exactly when it should."""
     return float(is_refusal(output) == expect)
 
 
 # -- retrieval (from ids) ---------------------------------------------------------------------
+# Repeated ids follow trec_eval: a document counts at its first occurrence only; later copies are
+# dropped before the cut at k (so they neither add hits nor take rank positions). Relevant ids are
+# a set. precision@k divides by k even when fewer ids were retrieved (trec_eval's P_k).
+
+
+def dedupe(ids: list[str]) -> list[str]:
+    seen: set[str] = set()
+    return [x for x in ids if not (x in seen or seen.add(x))]
+
+
+def _top(retrieved: list[str], k: int | None) -> list[str]:
+    ranked = dedupe(retrieved)
+    return ranked[:k] if k else ranked
 
 
 def recall_at_k(retrieved: list[str], relevant: list[str], k: int | None = None) -> float | None:
     rel = set(relevant)
     if not rel:
         return None
-    top = retrieved[:k] if k else retrieved
-    return len(rel & set(top)) / len(rel)
+    return len(rel & set(_top(retrieved, k))) / len(rel)
 
 
 def precision_at_k(retrieved: list[str], relevant: list[str], k: int | None = None) -> float | None:
     rel = set(relevant)
-    top = retrieved[:k] if k else retrieved
+    top = _top(retrieved, k)
     if not top:
         return 0.0 if rel else None
     return sum(1 for r in top if r in rel) / (k if k else len(top))
@@ -203,7 +277,7 @@ def mrr(retrieved: list[str], relevant: list[str], k: int | None = None) -> floa
     rel = set(relevant)
     if not rel:
         return None
-    for i, r in enumerate(retrieved[:k] if k else retrieved, 1):
+    for i, r in enumerate(_top(retrieved, k), 1):
         if r in rel:
             return 1 / i
     return 0.0
@@ -214,13 +288,7 @@ def ndcg(retrieved: list[str], relevant: list[str], k: int | None = None) -> flo
     rel = set(relevant)
     if not rel:
         return None
-    top = retrieved[:k] if k else retrieved
-    seen: set[str] = set()
-    dcg = 0.0
-    for i, r in enumerate(top, 1):
-        if r in rel and r not in seen:
-            dcg += 1 / math.log2(i + 1)
-            seen.add(r)
+    dcg = sum(1 / math.log2(i + 1) for i, r in enumerate(_top(retrieved, k), 1) if r in rel)
     ideal = sum(1 / math.log2(i + 1) for i in range(1, min(len(rel), k or len(rel)) + 1))
     return dcg / ideal
 
@@ -251,11 +319,53 @@ def _field(output: str, name: str | None) -> str:
     return "" if got is None else got if isinstance(got, str) else json.dumps(got)
 
 
-def score(spec: ScorerSpec, case: Case, output: str, schemas: dict[str, dict] | None = None) -> tuple[float | None, str | None]:
-    """(score in [0, 1] or None when not applicable, detail) for a deterministic scorer."""
+def python_score(fn, case: Case, output: str) -> tuple[float | None, str | None]:
+    """Call a custom scorer fn(case, output); it returns a number or bool, (score, reason), a dict
+    {"score": ..., "reason": ...} or None (not applicable). Scores are clipped to [0, 1]."""
+    got = fn(case, output)
+    reason = None
+    if isinstance(got, dict):
+        got, reason = got.get("score"), got.get("reason")
+    elif isinstance(got, tuple) and len(got) == 2:
+        got, reason = got
+    if got is None:
+        return None, reason
+    if isinstance(got, bool):
+        got = float(got)
+    if not isinstance(got, (int, float)) or not math.isfinite(float(got)):
+        raise TypeError(f"a python scorer returns a number in [0, 1], a bool or None; got {got!r}")
+    return min(max(float(got), 0.0), 1.0), None if reason is None else str(reason)
+
+
+def _not(value: float | None) -> float | None:
+    return None if value is None else 1.0 - value
+
+
+def _limit(value, limit: float, unit: str, fmt: str) -> tuple[float | None, str | None]:
+    if value is None:
+        return None, f"no {unit} recorded"
+    return float(value <= limit), f"{value:{fmt}} {unit} (max {limit:{fmt}})"
+
+
+def score(spec: ScorerSpec, case: Case, output: str, schemas: dict[str, dict] | None = None, *, call=None,
+          functions: dict | None = None) -> tuple[float | None, str | None]:
+    """(score in [0, 1] or None when not applicable, detail) for a deterministic scorer.
+    `call` (the model call: latency_ms, cost_usd) feeds latency and cost; `functions` the python scorers."""
     text = _field(output or "", spec.field)
     expected: Any = spec.value if spec.value is not None else case.expected
     t = spec.type
+    if t == "not_contains":
+        return _not(contains(text, spec.value)), None
+    if t == "not_icontains":
+        return _not(contains(text, spec.value, ignore_case=True)), None
+    if t == "not_regex":
+        return 1.0 - regex(text, spec.pattern), None
+    if t == "latency":
+        return _limit(getattr(call, "latency_ms", None), spec.max_ms, "ms", ".0f")
+    if t == "cost":
+        return _limit(getattr(call, "cost_usd", None), spec.max_usd, "USD", ".6f")
+    if t == "python":
+        return python_score((functions or {})[spec.key], case, text)
     if t == "exact":
         return exact(text, expected), None
     if t == "normalized":
@@ -272,7 +382,7 @@ def score(spec: ScorerSpec, case: Case, output: str, schemas: dict[str, dict] | 
     if t == "json_schema":
         return json_schema(text, (schemas or {})[spec.key])
     if t == "numeric":
-        return numeric(text, expected, spec.tolerance, spec.relative), None
+        return numeric_detail(text, expected, spec.tolerance, spec.relative, spec.pick)
     if t == "token_f1":
         return token_f1(text, expected), None
     if t == "rouge_l":

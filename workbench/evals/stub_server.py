@@ -25,7 +25,11 @@ How it answers (POST /v1/chat/completions; nothing random, nothing from the netw
 Failures on demand:
   * marker `[[stub:429x2]]` in a message: the first 2 requests with those messages get 429
     (`[[stub:500x1]]` likewise with 500; `[[stub:500]]` or `[[stub:400]]`: always);
-    `[[stub:sleep=0.3]]` delays that response.
+    `[[stub:sleep=0.3]]` delays that response. Broken replies (status 200):
+    `[[stub:malformed]]` (truncated JSON), `[[stub:nochoices]]` (no `choices` key),
+    `[[stub:emptychoices]]` (`choices: []`), `[[stub:emptybody]]` (no body at all),
+    `[[stub:emptyanswer]]` (content ""), `[[stub:hang]]` (never answers until the server stops:
+    for client timeouts without sleeping in a test); `...x1` after any of them: only the first time.
   * `stub.fail_next(n, status=429)`: the next n requests fail, whatever they are.
 Every request is recorded in `stub.requests` (model, messages, body) for assertions.
 """
@@ -42,7 +46,8 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 _WORD = re.compile(r"[a-z0-9]+")
-_MARKER = re.compile(r"\[\[stub:([a-z0-9=.x]+)\]\]")
+_MARKER = re.compile(r"\[\[stub:([a-z0-9=.]+)\]\]")
+FAULTS = ("malformed", "nochoices", "emptychoices", "emptybody", "emptyanswer", "hang")
 _STOP = frozenset(
     "a an the is are was were be been to of in on for and or but with without my your our i you we it "
     "this that do does did can could how what when where which who why will would should may might "
@@ -94,6 +99,12 @@ class StubError(Exception):
         self.status = status
 
 
+class StubFault(Exception):
+    def __init__(self, kind: str):
+        super().__init__(kind)
+        self.kind = kind
+
+
 class StubServer:
     """Start with `start()` (or as a context manager); `stop()` shuts it down."""
 
@@ -106,6 +117,7 @@ class StubServer:
         self._httpd: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
         self._old_env: str | None = None
+        self._stopping = threading.Event()
 
     # -- lifecycle -------------------------------------------------------------------------
     @property
@@ -131,6 +143,26 @@ class StubServer:
                 self.end_headers()
                 self.wfile.write(body)
 
+            def _fault(self, kind: str):
+                if kind == "hang":
+                    stub._stopping.wait(60)  # the client times out long before; stop() releases it
+                    return
+                body = {"malformed": b'{"id": "x", "choices": [{"message": {"content": "cut', "emptybody": b""}.get(kind)
+                if body is None:
+                    ok = {"id": "chatcmpl-fault", "object": "chat.completion", "created": 1700000000, "model": "stub"}
+                    if kind == "emptychoices":
+                        ok["choices"] = []
+                    elif kind == "emptyanswer":
+                        ok["choices"] = [{"index": 0, "message": {"role": "assistant", "content": ""},
+                                          "finish_reason": "stop"}]
+                    ok["usage"] = {"prompt_tokens": 1, "completion_tokens": 0, "total_tokens": 1}
+                    body = json.dumps(ok).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
             def do_GET(self):
                 if self.path.rstrip("/").endswith("/models"):
                     self._send(200, {"object": "list", "data": [
@@ -152,6 +184,8 @@ class StubServer:
                     return
                 try:
                     self._send(200, stub.handle(body))
+                except StubFault as fault:
+                    self._fault(fault.kind)
                 except StubError as exc:
                     kind = {429: "rate_limit_error", 400: "invalid_request_error"}.get(exc.status, "server_error")
                     headers = {"Retry-After": "0"} if exc.status == 429 else None
@@ -162,12 +196,14 @@ class StubServer:
         self.port = self._httpd.server_address[1]
         self._thread = threading.Thread(target=self._httpd.serve_forever, name="stub-llm", daemon=True)
         self._thread.start()
+        self._stopping.clear()
         if self.set_env:
             self._old_env = os.environ.get("WORKBENCH_STUB_URL")
             os.environ["WORKBENCH_STUB_URL"] = self.url
         return self
 
     def stop(self) -> None:
+        self._stopping.set()
         if self._httpd:
             self._httpd.shutdown()
             self._httpd.server_close()
@@ -215,6 +251,12 @@ class StubServer:
         for marker in _MARKER.findall(" ".join(texts)):
             if marker.startswith("sleep="):
                 time.sleep(float(marker.split("=", 1)[1]))
+                continue
+            kind, _, times = marker.partition("x")
+            if kind in FAULTS or marker in FAULTS:
+                kind, times = (marker, "") if marker in FAULTS else (kind, times)
+                if not times or seen < int(times):
+                    raise StubFault(kind)
                 continue
             status, _, times = marker.partition("x")
             if status.isdigit() and (not times or seen < int(times)):

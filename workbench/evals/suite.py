@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import os
 import re
+import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, Union
@@ -28,6 +30,7 @@ SECRET_KEYS = frozenset({"api_key", "api_base", "base_url", "api_version", "aws_
 DETERMINISTIC_SCORERS = (
     "exact", "normalized", "contains", "icontains", "regex", "json_valid", "json_schema", "numeric",
     "token_f1", "rouge_l", "refusal", "recall_at_k", "precision_at_k", "mrr", "ndcg",
+    "not_contains", "not_icontains", "not_regex", "latency", "cost", "python",
 )
 JUDGE_SCORERS = ("rubric", "faithfulness", "answer_relevance")
 SCORER_TYPES = DETERMINISTIC_SCORERS + JUDGE_SCORERS
@@ -135,10 +138,15 @@ class ScorerSpec(_Strict):
     schema_: dict | str | None = Field(default=None, alias="schema")
     tolerance: float = Field(default=0.0, ge=0)
     relative: bool = False
+    pick: Literal["last", "first", "nearest"] = Field(
+        default="last", description="numeric: which number of the answer is compared (last, first, nearest the expected)")
     k: int | None = Field(default=None, ge=1)
     expect: bool | None = Field(default=None, description="refusal: True/False, or None = the case has tag `refusal`")
     criteria: str | None = None
     field: str | None = Field(default=None, description="read this key of a JSON answer instead of the raw text")
+    max_ms: float | None = Field(default=None, gt=0, description="latency: the case passes at latency <= max_ms")
+    max_usd: float | None = Field(default=None, ge=0, description="cost: the case passes at cost <= max_usd")
+    function: str | None = Field(default=None, description="python: package.module:callable(case, output)")
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
@@ -154,6 +162,16 @@ class ScorerSpec(_Strict):
                 re.compile(self.pattern)
             except re.error as exc:
                 raise ValueError(f"pattern is not a valid regular expression: {exc}") from None
+        if self.type == "not_regex" and not self.pattern:
+            raise ValueError("not_regex needs `pattern`")
+        if self.type in ("not_contains", "not_icontains") and self.value is None:
+            raise ValueError(f"{self.type} needs `value` (a string or a list of strings the answer must not contain)")
+        if self.type == "latency" and self.max_ms is None:
+            raise ValueError("latency needs `max_ms`")
+        if self.type == "cost" and self.max_usd is None:
+            raise ValueError("cost needs `max_usd`")
+        if self.type == "python" and (not self.function or ":" not in self.function):
+            raise ValueError("python needs `function: package.module:callable`")
         if self.type == "json_schema" and self.schema_ is None:
             raise ValueError("json_schema needs `schema` (inline mapping or a file path)")
         if self.type == "rubric" and not self.criteria:
@@ -184,7 +202,9 @@ class Gate(_Strict):
     metric: str = Field(default="score", description="score (weighted case score), pass (0/1), or a scorer name")
     max_drop: float = Field(default=0.05, ge=0, description="allowed drop of the mean (the margin)")
     confidence: float = Field(default=0.95, gt=0.5, lt=1)
-    method: Literal["bootstrap", "t"] = "bootstrap"
+    method: Literal["auto", "bootstrap", "t", "exact"] = Field(
+        default="auto", description="auto: exact (McNemar) for 0/1 metrics, else the bootstrap from 30 paired "
+        "cases and the t interval below; bootstrap also falls back to t below 30 cases")
     rule: Literal["regression", "noninferiority"] = Field(
         default="regression",
         description="regression: fail when the CI's upper bound < -max_drop (a drop shown with confidence); "
@@ -192,16 +212,31 @@ class Gate(_Strict):
     bootstrap: int = Field(default=2000, ge=100)
     seed: int = 0
     min_score: float | None = Field(default=None, ge=0, le=1, description="also fail when the mean is below this")
-    max_error_rate: float | None = Field(default=None, ge=0, le=1)
+    max_error_rate: float = Field(
+        default=0.0, ge=0, le=1, description="share of cases without an answer (call errors) allowed; above it "
+        "the run fails and never becomes a baseline. Default 0: any case without an answer fails the run")
+    power: float = Field(default=0.8, gt=0, lt=1, description="power for the minimum detectable drop")
+    detect_drop: float | None = Field(
+        default=None, gt=0, le=1, description="the drop the golden set must be able to catch with `power` "
+        "(default: twice max_drop, at least 0.10); a smaller set is warned about")
+    fail_underpowered: bool = Field(default=False, description="fail (not only warn) when the set is too small")
     fail_on_slices: bool = Field(default=False, description="a failing tag slice fails the run")
     min_slice_cases: int = Field(default=3, ge=1)
+
+    @property
+    def target_drop(self) -> float:
+        return self.detect_drop if self.detect_drop is not None else max(2 * self.max_drop, 0.10)
 
 
 class Suite(_Strict):
     name: str = Field(min_length=1)
     description: str = ""
     golden: str = Field(min_length=1, description="golden set JSONL, relative to the suite file")
-    prompt: Union[str, Prompt] = Field(description="prompt file (YAML) or an inline prompt")
+    prompt: Union[str, Prompt, None] = Field(default=None, description="prompt file (YAML) or an inline prompt")
+    prompts: list[Union[str, Prompt]] | None = Field(
+        default=None, min_length=1, description="several prompts (files or inline): each prompt x model is its own "
+        "run, gated against the latest passing run of the same prompt version")
+    repeat: int = Field(default=1, ge=1, le=100, description="epochs: each case is asked this many times")
     models: list[ModelSpec] = Field(min_length=1)
     scorers: list[ScorerSpec] = Field(min_length=1)
     judge: JudgeSpec | None = None
@@ -226,6 +261,8 @@ class Suite(_Strict):
 
     @model_validator(mode="after")
     def _consistent(self):
+        if (self.prompt is None) == (self.prompts is None):
+            raise ValueError("give exactly one of `prompt` (one prompt) or `prompts` (a list: prompt x model runs)")
         keys = [s.key for s in self.scorers]
         dupes = sorted({k for k in keys if keys.count(k) > 1})
         if dupes:
@@ -280,6 +317,7 @@ class LoadedSuite:
     golden_path: Path
     dataset_version: str
     schemas: dict[str, dict] = field(default_factory=dict)  # scorer key -> JSON schema
+    functions: dict[str, Any] = field(default_factory=dict)  # scorer key -> python scorer callable
 
     @property
     def name(self) -> str:
@@ -291,37 +329,109 @@ class LoadedSuite:
             "name": s.name, "prompt": self.prompt.model_dump(), "dataset_version": self.dataset_version,
             "models": [m.public() for m in s.models], "params": s.params,
             "scorers": [sc.model_dump(by_alias=True) for sc in s.scorers], "schemas": self.schemas,
-            "judge": s.judge.public() if s.judge else None, "gate": s.gate.model_dump(),
+            "judge": s.judge.public() if s.judge else None, "gate": s.gate.model_dump(), "repeat": s.repeat,
         }
         return hashlib.sha256(json.dumps(doc, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
 
-def load_golden(path: str | Path) -> tuple[list[Case], str]:
-    """Parse a golden-set JSONL; returns (cases, dataset_version = sha256[:16] of the file)."""
-    path = Path(path)
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise WorkbenchError(f"cannot read golden set {path}: {exc.strerror}") from None
-    cases: list[Case] = []
-    seen: dict[str, int] = {}
+_LIST_FIELDS = ("contexts", "retrieved_ids", "relevant_ids", "tags")
+_JSON_FIELDS = ("messages", "vars", "metadata")
+
+
+def _table_record(row: dict) -> dict:
+    """A CSV / Parquet row as a case: empty cells are missing; list fields take a JSON list or
+    `|`-separated text; messages / vars / metadata take JSON; `vars.X` / `metadata.X` columns fill
+    those mappings; `expected` holding a JSON list or object is parsed."""
+    out: dict[str, Any] = {}
+    for key, value in row.items():
+        if value is None or (isinstance(value, str) and value.strip() == "") or key is None:
+            continue
+        if hasattr(value, "tolist"):
+            value = value.tolist()
+        if isinstance(value, float) and math.isnan(value):
+            continue
+        head, dot, sub = str(key).partition(".")
+        if dot and head in ("vars", "metadata"):
+            out.setdefault(head, {})[sub] = value
+            continue
+        if isinstance(value, str) and (key in _JSON_FIELDS or key in _LIST_FIELDS or key == "expected") \
+                and value.lstrip()[:1] in ("[", "{"):
+            try:
+                value = json.loads(value)
+            except ValueError:
+                if key != "expected":
+                    raise ValueError(f"{key}: not valid JSON") from None
+        elif isinstance(value, str) and key in _LIST_FIELDS:
+            value = [v.strip() for v in value.split("|") if v.strip()]
+        out[key] = value
+    return out
+
+
+def _golden_records(path: Path, raw: bytes):
+    """(where, record or an error message) for each case of a JSONL, CSV or Parquet file."""
+    suffix = path.suffix.lower()
+    if suffix in (".csv", ".tsv"):
+        import csv
+        import io
+
+        text = raw.decode("utf-8-sig", errors="replace")
+        reader = csv.DictReader(io.StringIO(text), delimiter="\t" if suffix == ".tsv" else ",")
+        for row in reader:
+            where = f"row {reader.line_num - 1}"
+            try:
+                yield where, _table_record(row)
+            except ValueError as exc:
+                yield where, str(exc)
+        return
+    if suffix in (".parquet", ".pq"):
+        import duckdb
+
+        try:
+            rel = duckdb.connect().execute("SELECT * FROM read_parquet(?)", [str(path)])
+        except duckdb.Error as exc:
+            raise WorkbenchError(f"cannot read golden set {path}: {str(exc).splitlines()[0]}") from None
+        cols = [d[0] for d in rel.description]
+        for n, values in enumerate(rel.fetchall(), 1):
+            try:
+                yield f"row {n}", _table_record(dict(zip(cols, values)))
+            except ValueError as exc:
+                yield f"row {n}", str(exc)
+        return
     for lineno, line in enumerate(raw.decode("utf-8", errors="replace").splitlines(), 1):
         if not line.strip() or line.lstrip().startswith("//"):
             continue
         try:
             data = json.loads(line)
         except ValueError as exc:
-            raise WorkbenchError(f"{path} line {lineno}: not valid JSON ({exc.msg} at column {exc.colno})") from None
+            yield f"line {lineno}", f"not valid JSON ({exc.msg} at column {exc.colno})"
+            continue
         if not isinstance(data, dict):
-            raise WorkbenchError(f"{path} line {lineno}: a case is a JSON object with id, input or messages, expected")
+            yield f"line {lineno}", "a case is a JSON object with id, input or messages, expected"
+            continue
+        yield f"line {lineno}", data
+
+
+def load_golden(path: str | Path) -> tuple[list[Case], str]:
+    """Parse a golden set (JSONL; or CSV / TSV / Parquet by the file's suffix); returns
+    (cases, dataset_version = sha256[:16] of the file). Errors name the line (or row)."""
+    path = Path(path)
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise WorkbenchError(f"cannot read golden set {path}: {exc.strerror}") from None
+    cases: list[Case] = []
+    seen: dict[str, str] = {}
+    for where, data in _golden_records(path, raw):
+        if isinstance(data, str):
+            raise WorkbenchError(f"{path} {where}: {data}")
         try:
             case = Case.model_validate(data)
         except ValidationError as exc:
             cid = f" (case {data.get('id')!r})" if "id" in data else ""
-            raise WorkbenchError(f"{path} line {lineno}{cid}: {_problems(exc)}") from None
+            raise WorkbenchError(f"{path} {where}{cid}: {_problems(exc)}") from None
         if case.id in seen:
-            raise WorkbenchError(f"{path} line {lineno}: id {case.id!r} already used on line {seen[case.id]}")
-        seen[case.id] = lineno
+            raise WorkbenchError(f"{path} {where}: id {case.id!r} already used on {seen[case.id]}")
+        seen[case.id] = where
         cases.append(case)
     if not cases:
         raise WorkbenchError(f"{path}: the golden set has no cases")
@@ -342,16 +452,14 @@ def load_suite(path: str | Path, prompt: str | Path | None = None) -> LoadedSuit
         raise WorkbenchError(f"{path}: golden: no file {golden_path}")
     cases, dataset_version = load_golden(golden_path)
     prompt_path = None
-    if prompt is not None:
+    if isinstance(prompt, Prompt):
+        prompt_obj = prompt
+    elif prompt is not None:
         prompt_path = Path(prompt)
         prompt_obj = load_prompt(prompt_path)
-    elif isinstance(suite.prompt, str):
-        prompt_path = (base / suite.prompt).resolve()
-        if not prompt_path.is_file():
-            raise WorkbenchError(f"{path}: prompt: no file {prompt_path}")
-        prompt_obj = load_prompt(prompt_path)
     else:
-        prompt_obj = suite.prompt
+        entry, where = (suite.prompt, "prompt") if suite.prompt is not None else (suite.prompts[0], "prompts.0")
+        prompt_obj, prompt_path = _resolve_prompt(entry, base, f"{path}: {where}")
     schemas = {}
     for i, sc in enumerate(suite.scorers):
         if sc.type == "json_schema":
@@ -373,8 +481,62 @@ def load_suite(path: str | Path, prompt: str | Path | None = None) -> LoadedSuit
             except Exception as exc:
                 raise WorkbenchError(f"{path}: scorers.{i}.schema: not a valid JSON Schema: {exc}") from None
             schemas[sc.key] = schema
+    functions = {sc.key: load_function(sc.function, base, f"{path}: scorers.{i}.function")
+                 for i, sc in enumerate(suite.scorers) if sc.type == "python"}
     return LoadedSuite(path=path.resolve(), suite=suite, prompt=prompt_obj, prompt_path=prompt_path,
-                       cases=cases, golden_path=golden_path, dataset_version=dataset_version, schemas=schemas)
+                       cases=cases, golden_path=golden_path, dataset_version=dataset_version, schemas=schemas,
+                       functions=functions)
+
+
+def _resolve_prompt(entry, base: Path, where: str) -> tuple[Prompt, Path | None]:
+    if isinstance(entry, Prompt):
+        return entry, None
+    prompt_path = (base / entry).resolve()
+    if not prompt_path.is_file():
+        raise WorkbenchError(f"{where}: no file {prompt_path}")
+    return load_prompt(prompt_path), prompt_path
+
+
+def load_variants(path: str | Path, prompt: str | Path | None = None) -> list[LoadedSuite]:
+    """The suite once per prompt: `prompt` (an override), the suite's `prompt`, or each of `prompts`."""
+    first = load_suite(path, prompt=prompt)
+    if prompt is not None or first.suite.prompts is None:
+        return [first]
+    out = [first]
+    base = Path(path).parent
+    for i, entry in enumerate(first.suite.prompts[1:], 1):
+        p, ppath = _resolve_prompt(entry, base, f"{path}: prompts.{i}")
+        out.append(dataclasses.replace(first, prompt=p, prompt_path=ppath))
+    versions = [v.prompt.version for v in out]
+    if len(set(versions)) != len(versions):
+        raise WorkbenchError(f"{path}: prompts: each prompt needs its own version (got {', '.join(versions)})")
+    return out
+
+
+def load_function(ref: str, base: Path, where: str):
+    """`package.module:callable` (the suite's folder is importable too)."""
+    import importlib
+    import sys
+
+    module_name, _, attr = ref.partition(":")
+    added = str(base.resolve()) not in sys.path
+    if added:
+        sys.path.insert(0, str(base.resolve()))
+    try:
+        module = importlib.import_module(module_name)
+    except Exception as exc:  # noqa: BLE001 - any import failure is the suite's problem
+        raise WorkbenchError(f"{where}: cannot import {module_name!r}: {type(exc).__name__}: {exc}") from None
+    finally:
+        if added:
+            sys.path.remove(str(base.resolve()))
+    fn = module
+    for part in attr.split("."):
+        fn = getattr(fn, part, None)
+        if fn is None:
+            raise WorkbenchError(f"{where}: {module_name} has no {attr!r}")
+    if not callable(fn):
+        raise WorkbenchError(f"{where}: {ref} is not callable")
+    return fn
 
 
 def render_messages(prompt: Prompt, case: Case) -> list[dict]:
