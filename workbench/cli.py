@@ -200,6 +200,7 @@ def project(db, scenarios, multipliers, prices_file, as_json) -> None:
     warning naming the closest existing values."""
     from . import store
     from .cost.projection import project as run
+    from .cost.quality import quality_cell
 
     mults = _multipliers(multipliers)
     con = store.connect(db, read_only=True)  # a reader: --prices lives in this connection's memory
@@ -220,10 +221,7 @@ def project(db, scenarios, multipliers, prices_file, as_json) -> None:
         row["savings"] = f"{last['savings_pct']:.1%}" if last["savings_pct"] is not None else "–"
         if last["p10_usd"] is not None:
             row[f"P10–P90 at {last['multiplier']:g}x"] = f"{last['p10_usd']:,.0f}–{last['p90_usd']:,.0f}"
-        q = s.get("quality") or {}
-        row["quality"] = ("–" if q.get("status") == "no_routing" else "not evaluated" if q.get("delta") is None
-                          else f"{q['delta']:+.3f}" + (f" [{q['low']:+.3f}, {q['high']:+.3f}]" if q.get("low") is not None
-                                                       else "") + f" n={q['n_cases']}")
+        row["quality"] = quality_cell(s.get("quality"))
         if result["warnings"]:
             row["check"] = (f"WARNING x{len(s['warnings'])}: see below" if s["warnings"] else "ok")
         rows.append(row)

@@ -160,10 +160,7 @@ def _add_quality(con, projector: Projector, scenarios, results: list[dict], mult
     table = QualityTable.from_db(con)
     at = 10.0 if 10.0 in [float(m) for m in multipliers] else float(list(multipliers)[-1])
     for (sc, _), r in zip(scenarios, results):
-        if not sc.routing:
-            q = {"status": "no_routing", "delta": 0.0, "low": 0.0, "high": 0.0, "n_cases": 0,
-                 "message": "moves no traffic: quality as today"}
-        elif table.empty:
+        if table.empty and sc.routing:
             q = {"status": "not_evaluated", "delta": None, "low": None, "high": None, "n_cases": 0,
                  "message": "quality not evaluated: no eval runs with golden cases per feature in this database "
                             "(run `workbench eval SUITE` with today's and the target models)"}

@@ -288,3 +288,15 @@ def quality_words(qd: dict) -> str:
     if qd.get("status") == "partly_evaluated":
         words += f"; {1 - qd['share_moved_evaluated']:.0%} of the moved traffic not evaluated"
     return words
+
+
+def quality_cell(qd: dict | None, as_today: str = "–") -> str:
+    """The short form for a table cell: '-0.023 [-0.068, +0.023] n=4', 'not evaluated' or `as_today`."""
+    qd = qd or {}
+    if qd.get("status") in (None, "no_routing"):
+        return as_today
+    if qd.get("delta") is None:
+        return "not evaluated"
+    ci = f" [{qd['low']:+.3f}, {qd['high']:+.3f}]" if qd.get("low") is not None else ""
+    return f"{qd['delta']:+.3f}{ci} n={qd.get('n_cases')}"
+

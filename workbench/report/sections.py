@@ -193,6 +193,8 @@ def profile_html(prof: dict) -> str:
 
 
 def scenarios_html(proj: dict, rec: dict) -> str:
+    from ..cost.quality import quality_cell
+
     parts = ['<h2 id="cost-scenarios">Cost scenarios</h2>',
              f'<p class="wb-note">{esc(proj.get("window", {}).get("how", ""))}.</p>']
     ms = [float(x["multiplier"]) for x in proj["scenarios"][0]["multipliers"]] if proj.get("scenarios") else []
@@ -204,11 +206,7 @@ def scenarios_html(proj: dict, rec: dict) -> str:
             r[mult(m)] = (_at(s, m) or {}).get("monthly_cost_usd")
         at = _at(s, RECOMMEND_AT) or {}
         r["savings"] = at.get("savings_pct")
-        q = s.get("quality") or {}
-        r["quality"] = ("as today" if q.get("status") in (None, "no_routing") else
-                        "not evaluated" if q.get("delta") is None else
-                        f"{q['delta']:+.3f}" + (f" [{q['low']:+.3f}, {q['high']:+.3f}]" if q.get("low") is not None else "")
-                        + f", {q.get('n_cases')} cases")
+        r["quality"] = quality_cell(s.get("quality"), as_today="as today")
         rows.append(r)
     cols = [("scenario", "scenario", "text")] + [(mult(m), mult(m), "usd") for m in ms] + [
         ("savings", f"saving at {mult(RECOMMEND_AT)}", "pct"), ("quality", "quality on the golden set", "text"),
